@@ -28,7 +28,7 @@ struct acpi_config {
 /*
  * acpi_build_tables() - lay out every table in @buf, which the guest sees at @gpa.
  * The RSDP is at offset 0 (so @gpa must be 16-byte aligned); the rest follow it.
- * Return: bytes used, or -ENOSPC if @size is too small, -EINVAL for a bad config.
+ * Return: bytes used, or -ENOSPC if @size is too small, -EINVAL for a bad config, -ENOMEM.
  */
 ssize_t acpi_build_tables(const struct acpi_config *cfg, void *buf, size_t size, uint64_t gpa);
 

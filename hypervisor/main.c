@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * domus-vmm: one process per domain. Builds the machine (memory, vCPUs, ACPI, devices),
+ * loads the kernel, runs the vCPU threads and waits in the main loop for the console, for
+ * signals and for the machine to end; the exit status says how it ended (vmm-exit.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "acpi.h"
+#include "boot.h"
+#include "layout.h"
+#include "log.h"
+#include "pci.h"
+#include "pm.h"
+#include "testdev.h"
+#include "uart.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#define DEFAULT_MEM_SIZE	(256ULL << 20)
+#define MIN_MEM_SIZE		(2ULL << 20)
+#define MAX_VCPUS		255	/* xAPIC ids in the MADT */
+#define DEFAULT_CMDLINE		"console=ttyS0 panic=-1"
+
+int log_verbose;
+
+struct mapped_file {
+	void *data;
+	size_t size;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: domus-vmm --kernel PATH [options]\n"
+		"Run one virtual machine (a Domus domain) on /dev/kvm.\n"
+		"\n"
+		"  -k, --kernel PATH      Linux bzImage, or an ELF64 image (tiny test guests)\n"
+		"  -i, --initrd PATH      initial ramdisk for a Linux kernel\n"
+		"  -c, --cmdline STRING   kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+		"  -m, --memory SIZE      guest RAM: bytes with a K, M or G suffix, a plain number\n"
+		"                         is MiB (default 256M)\n"
+		"  -p, --vcpus N          number of vCPUs, 1-%d (default 1)\n"
+		"      --console KIND     where the serial console (COM1) goes: stdio (default),\n"
+		"                         file:PATH (append), pty (path printed on stderr),\n"
+		"                         socket:PATH (Unix socket, one client), none\n"
+		"      --test-device      enable the test device used by tiny test guests\n"
+		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
+		"  -v, --verbose          more messages on stderr\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          print the version\n"
+		"\n"
+		"On the stdio console, Ctrl-A x stops the machine, Ctrl-A p presses the power\n"
+		"button, Ctrl-A Ctrl-A sends Ctrl-A. SIGTERM or SIGINT presses the ACPI power\n"
+		"button (the guest shuts down); a second one stops the machine at once.\n"
+		"\n"
+		"Exit status: 0 the guest powered off, 1 host error or bad usage, 2 the guest\n"
+		"rebooted, 3 the guest crashed (triple fault, KVM internal error), 4 stopped by\n"
+		"the host, 64+N the test device's exit N.\n",
+		MAX_VCPUS);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+	case 'M': case 'm': v <<= 20; break;
+	case 'G': case 'g': v <<= 30; break;
+	case 'K': case 'k': v <<= 10; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parse argv into @cfg. Return: 0, 1 to exit successfully (help), -1 on a usage error. */
+static int parse_args(int argc, char **argv, struct vm_config *cfg)
+{
+	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT };
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "vcpus", required_argument, NULL, 'p' },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "test-device", no_argument, NULL, OPT_TEST_DEVICE },
+		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	int c;
+
+	*cfg = (struct vm_config){ .cmdline = DEFAULT_CMDLINE, .mem_size = DEFAULT_MEM_SIZE,
+				   .nr_vcpus = 1 };
+	while ((c = getopt_long(argc, argv, "k:i:c:m:p:vhV", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'k': cfg->kernel = optarg; break;
+		case 'i': cfg->initrd = optarg; break;
+		case 'c': cfg->cmdline = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &cfg->mem_size) || cfg->mem_size < MIN_MEM_SIZE ||
+			    (cfg->mem_size & 0xfff)) {
+				pr_err("--memory %s: expected a size of at least 2M in whole pages, "
+				       "like 256M or 1G", optarg);
+				return -1;
+			}
+			break;
+		case 'p':
+			cfg->nr_vcpus = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || cfg->nr_vcpus < 1 || cfg->nr_vcpus > MAX_VCPUS) {
+				pr_err("--vcpus %s: expected a number from 1 to %d", optarg,
+				       MAX_VCPUS);
+				return -1;
+			}
+			break;
+		case OPT_CONSOLE:
+			if (console_parse(optarg, &cfg->console)) {
+				pr_err("--console %s: expected stdio, file:PATH, pty, socket:PATH "
+				       "or none", optarg);
+				return -1;
+			}
+			break;
+		case OPT_TEST_DEVICE: cfg->test_device = true; break;
+		case OPT_ALLOW_NO_HWVIRT: cfg->allow_no_hwvirt = true; break;
+		case 'v': log_verbose = 1; break;
+		case 'h': usage(stdout); return 1;
+		case 'V': printf("domus-vmm %s\n", DOMUS_VERSION); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
+		return -1;
+	}
+	if (!cfg->kernel) {
+		pr_err("no kernel given: use --kernel PATH (see --help)");
+		return -1;
+	}
+	return 0;
+}
+
+static int map_file(const char *path, const char *what, struct mapped_file *f)
+{
+	struct stat st;
+	int fd __close = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pr_err("cannot open %s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+		pr_err("%s %s is not a regular, non-empty file", what, path);
+		return -EINVAL;
+	}
+	f->size = st.st_size;
+	f->data = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (f->data == MAP_FAILED) {
+		f->data = NULL;
+		pr_err("cannot map %s %s: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void unmap_file(struct mapped_file *f)
+{
+	if (f->data)
+		munmap(f->data, f->size);
+}
+
+/* Without vmx/svm, KVM emulates every guest kernel-mode instruction: Linux cannot boot. */
+static bool host_has_hwvirt(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[4096];
+	bool found = false;
+
+	if (!f)
+		return true;	/* cannot tell: do not stand in the way */
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "flags", 5))
+			found = strstr(line, " vmx") || strstr(line, " svm");
+	}
+	fclose(f);
+	return found;
+}
+
+static int load_kernel(struct vm *vm, const struct vm_config *cfg, struct boot_entry *entry)
+{
+	struct mapped_file kernel = {}, initrd = {};
+	char err[BOOT_ERR_MAX] = "";
+	int ret;
+
+	ret = map_file(cfg->kernel, "kernel", &kernel);
+	if (ret)
+		return ret;
+	if (boot_is_elf(kernel.data, kernel.size)) {
+		if (cfg->initrd)
+			pr_warn("--initrd is ignored for an ELF image");
+		ret = boot_load_elf(vm->ram, vm->mem_size, kernel.data, kernel.size, entry, err);
+	} else {
+		if (!host_has_hwvirt() && !cfg->allow_no_hwvirt) {
+			pr_err("this host's CPU has no hardware virtualization (no vmx/svm flag): "
+			       "KVM would emulate every kernel-mode instruction, so an unmodified "
+			       "Linux kernel cannot run here (use a host with VT-x/AMD-V, or the "
+			       "tests/hwvirt sandbox; --allow-no-hwvirt tries anyway)");
+			ret = -ENOTSUP;
+			goto out;
+		}
+		ret = cfg->initrd ? map_file(cfg->initrd, "initrd", &initrd) : 0;
+		if (!ret)
+			ret = boot_load_linux(vm->ram, vm->mem_size, kernel.data, kernel.size,
+					      cfg->cmdline, initrd.data, initrd.size, ACPI_GPA,
+					      entry, err);
+	}
+	if (ret && err[0])
+		pr_err("cannot load %s: %s", cfg->kernel, err);
+out:
+	unmap_file(&initrd);
+	unmap_file(&kernel);
+	return ret;
+}
+
+static int build_acpi(struct vm *vm)
+{
+	struct acpi_config acfg = {
+		.nr_vcpus = vm->nr_vcpus,
+		.pm_port = PORT_ACPI_PM,
+		.reset_value = ACPI_RESET_VALUE,
+		.s5_slp_typ = ACPI_S5_SLP_TYP,
+		.ged_gsi = GSI_GED,
+		.com1_gsi = GSI_COM1,
+		.ioapic_addr = IOAPIC_GPA,
+		.lapic_addr = LAPIC_GPA,
+		.pci_mmio32_base = PCI_MMIO32_START,
+		.pci_mmio32_size = PCI_MMIO32_SIZE,
+		.pci_mmio64_base = ALIGN_UP(RAM_ABOVE_4G_START + vm->mem_size, 1ULL << 30),
+		.pci_mmio64_size = PCI_MMIO64_SIZE,
+		.pci_slots = PCI_MAX_SLOTS - 1,
+		.pci_first_gsi = GSI_PCI_FIRST,
+	};
+	ssize_t n = acpi_build_tables(&acfg, vm->ram + ACPI_GPA, ACPI_SIZE, ACPI_GPA);
+
+	if (n < 0) {
+		pr_err("cannot build the ACPI tables: %s", strerror((int)-n));
+		return (int)n;
+	}
+	return 0;
+}
+
+static int create_devices(struct vm *vm, const struct vm_config *cfg)
+{
+	int ret;
+
+	ret = console_open(&cfg->console, &vm->console);
+	if (ret) {
+		pr_err("cannot open the console (%s): %s",
+		       cfg->console.path ? cfg->console.path : "stdio", strerror(-ret));
+		return ret;
+	}
+	ret = uart_create(vm, PORT_COM1, GSI_COM1, &vm->uart);
+	if (!ret)
+		ret = pci_bus_create(vm, &vm->pci);
+	if (!ret)
+		ret = pm_create(vm, &vm->pm);
+	if (!ret && cfg->test_device)
+		ret = testdev_create(vm, &vm->testdev);
+	if (ret)
+		pr_err("cannot create the devices: %s", strerror(-ret));
+	return ret;
+}
+
+static int create_vcpus(struct vm *vm, const struct boot_entry *entry)
+{
+	int ret;
+
+	vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(vm, i, &vm->vcpus[i]);
+		if (!ret)
+			ret = vcpu_setup(vm->vcpus[i], entry);
+		if (ret) {
+			pr_err("cannot set up vcpu %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void deliver_console_input(void *opaque, const char *buf, size_t len)
+{
+	struct vm *vm = opaque;
+	size_t taken = uart_receive(vm->uart, buf, len);
+
+	if (taken < len)
+		pr_debug("console input: UART FIFO full, %zu bytes dropped", len - taken);
+}
+
+static void shutdown_request(struct vm *vm, int *presses, const char *why)
+{
+	if ((*presses)++) {
+		vm_request_exit(vm, DOMUS_EXIT_STOPPED, "stopped by the host (%s)", why);
+		return;
+	}
+	pr_info("%s: pressing the ACPI power button (again to stop at once)", why);
+	if (pm_press_power_button(vm->pm))
+		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot press the power button");
+}
+
+static void handle_signal(struct vm *vm, int sfd, int *presses)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	shutdown_request(vm, presses, strsignal(si.ssi_signo));
+}
+
+static void handle_console(struct vm *vm, int fd, int *presses)
+{
+	switch (console_read_input(vm->console, fd, deliver_console_input, vm)) {
+	case CONSOLE_CMD_QUIT:
+		vm_request_exit(vm, DOMUS_EXIT_STOPPED, "stopped from the console (Ctrl-A x)");
+		break;
+	case CONSOLE_CMD_POWER_BUTTON:
+		*presses = 0;
+		shutdown_request(vm, presses, "console (Ctrl-A p)");
+		break;
+	case CONSOLE_CMD_NONE:
+		break;
+	}
+}
+
+/* The VMM thread: wait for signals, console input and the end of the machine. */
+static void main_loop(struct vm *vm, int sfd)
+{
+	int presses = 0;
+
+	for (;;) {
+		struct console *con = vm->console;
+		struct pollfd fds[4] = {
+			{ .fd = vm->exit_event_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = con->in_fd, .events = POLLIN },
+			{ .fd = con->listen_fd, .events = POLLIN },
+		};
+
+		if (poll(fds, 4, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents)
+			handle_signal(vm, sfd, &presses);
+		for (int i = 2; i < 4; i++)
+			if (fds[i].revents)
+				handle_console(vm, fds[i].fd, &presses);
+	}
+}
+
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Every thread created from here on inherits the mask: only signalfd sees these. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int run_machine(struct vm *vm, int sfd)
+{
+	int status;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int ret = vcpu_start(vm->vcpus[i]);
+
+		if (ret) {
+			vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot start vcpu %u: %s", i,
+					strerror(-ret));
+			break;
+		}
+	}
+	main_loop(vm, sfd);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_stop(vm->vcpus[i]);
+	pthread_mutex_lock(&vm->exit_lock);
+	status = vm->exit_requested ? (int)vm->exit_status : DOMUS_EXIT_HOST_ERROR;
+	if (status == DOMUS_EXIT_HOST_ERROR || status == DOMUS_EXIT_CRASH)
+		pr_err("%s", vm->exit_reason[0] ? vm->exit_reason : "main loop failed");
+	else
+		pr_info("%s", vm->exit_reason);
+	pthread_mutex_unlock(&vm->exit_lock);
+	return status;
+}
+
+static void free_machine(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+		vcpu_free(vm->vcpus[i]);
+	testdev_free(vm->testdev);
+	pm_free(vm->pm);
+	pci_bus_free(vm->pci);
+	uart_free(vm->uart);
+	console_free(vm->console);
+	vm_free(vm);
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	struct boot_entry entry;
+	struct vm *vm = NULL;
+	int sfd, status = DOMUS_EXIT_HOST_ERROR;
+
+	switch (parse_args(argc, argv, &cfg)) {
+	case 1: return 0;
+	case 0: break;
+	default: return DOMUS_EXIT_HOST_ERROR;
+	}
+	sfd = block_signals();
+	if (sfd < 0 || vm_create(&cfg, &vm))
+		goto out;
+	vm->nr_vcpus = cfg.nr_vcpus;
+	if (cpuid_init(vm) || create_devices(vm, &cfg) || build_acpi(vm) ||
+	    load_kernel(vm, &cfg, &entry) || create_vcpus(vm, &entry))
+		goto out;
+	status = run_machine(vm, sfd);
+out:
+	free_machine(vm);
+	return status;
+}

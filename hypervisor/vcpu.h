@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vCPUs: one thread each, running KVM_RUN, driven by an explicit state machine.
+ *
+ *   CREATED --start--> RUNNING <--pause/resume--> PAUSED
+ *                         |                          |
+ *                         +--------stop------------>STOPPED (the thread ends)
+ *
+ * The main thread asks for a state (vcpu_pause/resume/stop): it sets `target` under the lock,
+ * kicks the thread out of KVM_RUN (immediate_exit + a signal) and waits until `state`
+ * says the request was carried out. A vCPU that ends the machine (poweroff, crash) stops
+ * on its own and tells the main thread through vm_request_exit().
+ */
+#ifndef DOMUS_VCPU_H
+#define DOMUS_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include <domus/cleanup.h>
+
+#include "boot.h"
+
+struct vm;
+
+enum vcpu_run_state {
+	VCPU_CREATED,
+	VCPU_RUNNING,
+	VCPU_PAUSED,
+	VCPU_STOPPED,
+};
+
+#define VCPU_MAX_MSRS 32
+
+/* One vCPU's architectural state, as data: what save/restore and migration carry. */
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	struct kvm_xcrs xcrs;
+	uint32_t nr_msrs;
+	struct kvm_msr_entry msrs[VCPU_MAX_MSRS];
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int id;		/* also the initial APIC id */
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+
+	pthread_mutex_t lock;		/* protects state and target */
+	pthread_cond_t cond;		/* signalled on every state change */
+	enum vcpu_run_state state;
+	enum vcpu_run_state target;
+};
+
+int vcpu_create(struct vm *vm, unsigned int id, struct vcpu **out) _must_check_;
+void vcpu_free(struct vcpu *vcpu);
+
+/* CPUID, MSRs and LAPIC LINT pins; for the BSP also the entry registers of @entry. */
+int vcpu_setup(struct vcpu *vcpu, const struct boot_entry *entry) _must_check_;
+
+int vcpu_start(struct vcpu *vcpu) _must_check_;
+void vcpu_pause(struct vcpu *vcpu);
+void vcpu_resume(struct vcpu *vcpu);
+void vcpu_stop(struct vcpu *vcpu);	/* stops and joins the thread */
+enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu);
+
+/* Only while the vCPU is not running (CREATED, PAUSED or STOPPED). */
+int vcpu_save_state(struct vcpu *vcpu, struct vcpu_state *st) _must_check_;
+int vcpu_load_state(struct vcpu *vcpu, const struct vcpu_state *st) _must_check_;
+
+/* cpuid.c */
+int cpuid_init(struct vm *vm) _must_check_;
+int cpuid_setup_vcpu(struct vcpu *vcpu) _must_check_;
+int msr_setup_vcpu(struct vcpu *vcpu) _must_check_;
+extern const uint32_t vcpu_saved_msrs[];
+extern const unsigned int vcpu_nr_saved_msrs;
+
+#endif

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The KVM VM: /dev/kvm checks, guest RAM from a memfd, in-kernel irqchip and PIT, I/O buses. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "layout.h"
+#include "log.h"
+#include "vm.h"
+
+#define KVM_API_VERSION_EXPECTED 12
+
+/* Capabilities the machine cannot work without. */
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "in-kernel irqchip" },
+	{ KVM_CAP_PIT2, "in-kernel PIT" },
+	{ KVM_CAP_USER_MEMORY, "user memory slots" },
+	{ KVM_CAP_SET_TSS_ADDR, "TSS address" },
+	{ KVM_CAP_EXT_CPUID, "extended CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
+};
+
+static int open_kvm(struct vm *vm)
+{
+	int version;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		int err = -errno;
+
+		pr_err("cannot open /dev/kvm: %s", strerror(errno));
+		return err;
+	}
+	version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION_EXPECTED) {
+		pr_err("/dev/kvm speaks API version %d, domus-vmm needs %d", version,
+		       KVM_API_VERSION_EXPECTED);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			pr_err("KVM lacks a required capability: %s", required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0)
+		return -errno;
+	return 0;
+}
+
+static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -errno;
+	return 0;
+}
+
+/* RAM is one memfd mapping; below the PCI hole at GPA 0, the rest at 4 GiB. */
+static int create_memory(struct vm *vm, uint64_t mem_size)
+{
+	int ret;
+
+	vm->mem_size = mem_size;
+	vm->lowmem = boot_lowmem_size(mem_size);
+	vm->ram_fd = memfd_create("domus-guest-ram", MFD_CLOEXEC);
+	if (vm->ram_fd < 0)
+		return -errno;
+	if (ftruncate(vm->ram_fd, mem_size) < 0)
+		return -errno;
+	vm->ram = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		       vm->ram_fd, 0);
+	if (vm->ram == MAP_FAILED) {
+		vm->ram = NULL;
+		return -errno;
+	}
+	madvise(vm->ram, mem_size, MADV_MERGEABLE);
+	ret = set_memslot(vm, 0, 0, vm->lowmem, vm->ram);
+	if (!ret && mem_size > vm->lowmem)
+		ret = set_memslot(vm, 1, RAM_ABOVE_4G_START, mem_size - vm->lowmem,
+				  vm->ram + vm->lowmem);
+	return ret;
+}
+
+static int create_irqchip(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity = KVM_IDENTITY_MAP_GPA;
+
+	/* Intel needs these two regions out of the guest's way; harmless elsewhere. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
+		return -errno;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity) < 0)
+		return -errno;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP) < 0)
+		return -errno;
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	int ret;
+
+	if (!vm)
+		return -ENOMEM;
+	vm->kvm_fd = vm->vm_fd = vm->ram_fd = -1;
+	pthread_mutex_init(&vm->exit_lock, NULL);
+	pthread_rwlock_init(&vm->pio.lock, NULL);
+	pthread_rwlock_init(&vm->mmio.lock, NULL);
+	vm->exit_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ret = vm->exit_event_fd < 0 ? -errno : open_kvm(vm);
+	if (ret)
+		goto fail;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = -errno;
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	ret = create_memory(vm, cfg->mem_size);
+	if (ret) {
+		pr_err("cannot set up %llu MiB of guest memory: %s",
+		       (unsigned long long)(cfg->mem_size >> 20), strerror(-ret));
+		goto fail;
+	}
+	ret = create_irqchip(vm);
+	if (ret) {
+		pr_err("cannot create the in-kernel irqchip/PIT: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = vm;
+	return 0;
+fail:
+	vm_free(vm);
+	return ret;
+}
+
+void vm_free(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->ram)
+		munmap(vm->ram, vm->mem_size);
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->exit_event_fd >= 0)
+		close(vm->exit_event_fd);
+	free(vm->pio.ranges);
+	free(vm->mmio.ranges);
+	free(vm->cpuid);
+	free(vm->vcpus);
+	free(vm);
+}
+
+void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt, ...)
+{
+	uint64_t one = 1;
+	va_list ap;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	if (!vm->exit_requested) {
+		vm->exit_requested = true;
+		vm->exit_status = status;
+		va_start(ap, fmt);
+		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&vm->exit_lock);
+	if (write(vm->exit_event_fd, &one, sizeof(one)) < 0)
+		pr_warn("cannot wake the main loop: %s", strerror(errno));
+}
+
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len;
+
+	if (end < gpa)
+		return NULL;
+	if (end <= vm->lowmem)
+		return vm->ram + gpa;
+	if (gpa >= RAM_ABOVE_4G_START && end - RAM_ABOVE_4G_START <= vm->mem_size - vm->lowmem)
+		return vm->ram + vm->lowmem + (gpa - RAM_ABOVE_4G_START);
+	return NULL;
+}
+
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_irq_pulse(struct vm *vm, uint32_t gsi)
+{
+	int ret = vm_irq_line(vm, gsi, 1);
+
+	return ret ? ret : vm_irq_line(vm, gsi, 0);
+}
+
+/* Index of the first range whose end is above @addr (binary search). */
+static size_t io_bus_find(const struct io_bus *bus, uint64_t addr)
+{
+	size_t lo = 0, hi = bus->nr;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (bus->ranges[mid].base + bus->ranges[mid].len <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn,
+		    void *opaque)
+{
+	size_t i;
+	int ret = 0;
+
+	if (!len || base + len < base)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&bus->lock);
+	i = io_bus_find(bus, base);
+	if (i < bus->nr && bus->ranges[i].base < base + len) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (bus->nr == bus->cap) {
+		size_t cap = bus->cap ? bus->cap * 2 : 16;
+		struct io_range *r = realloc(bus->ranges, cap * sizeof(*r));
+
+		if (!r) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		bus->ranges = r;
+		bus->cap = cap;
+	}
+	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->nr - i) * sizeof(bus->ranges[0]));
+	bus->ranges[i] = (struct io_range){ base, len, fn, opaque };
+	bus->nr++;
+out:
+	pthread_rwlock_unlock(&bus->lock);
+	return ret;
+}
+
+int io_bus_unregister(struct io_bus *bus, uint64_t base, void *opaque)
+{
+	size_t i;
+	int ret = -ENOENT;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	i = io_bus_find(bus, base);
+	if (i < bus->nr && bus->ranges[i].base == base && bus->ranges[i].opaque == opaque) {
+		memmove(&bus->ranges[i], &bus->ranges[i + 1],
+			(bus->nr - i - 1) * sizeof(bus->ranges[0]));
+		bus->nr--;
+		ret = 0;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return ret;
+}
+
+bool io_bus_access(struct io_bus *bus, unsigned int vcpu_id, uint64_t addr, uint8_t *data,
+		   unsigned int len, bool is_write)
+{
+	struct io_range *r = NULL;
+	size_t i;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	i = io_bus_find(bus, addr);
+	if (i < bus->nr && bus->ranges[i].base <= addr &&
+	    addr + len <= bus->ranges[i].base + bus->ranges[i].len)
+		r = &bus->ranges[i];
+	if (r)
+		r->fn(r->opaque, vcpu_id, addr, data, len, is_write);
+	pthread_rwlock_unlock(&bus->lock);
+	if (!r) {
+		__atomic_add_fetch(&bus->unhandled, 1, __ATOMIC_RELAXED);
+		if (!is_write)
+			memset(data, 0xff, len);
+	}
+	return r != NULL;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The virtual machine: KVM VM fd, guest RAM, the I/O buses devices register on, and the
+ * machine-wide exit request.
+ *
+ * Threads: the main (VMM) thread creates everything before any vCPU runs and owns the
+ * event loop; vCPU threads call the I/O handlers. Buses are only changed under their
+ * rwlock (PCI BAR moves happen at run time); each device locks its own registers.
+ */
+#ifndef DOMUS_VM_H
+#define DOMUS_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <domus/cleanup.h>
+#include <domus/vmm-exit.h>
+
+#include "console.h"
+
+struct vcpu;
+struct uart;
+struct pci_bus;
+struct pm;
+struct testdev;
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem_size;
+	unsigned int nr_vcpus;
+	struct console_config console;
+	bool test_device;
+	bool allow_no_hwvirt;
+};
+
+/*
+ * An I/O handler. @data holds @len bytes: filled by the handler on reads, the guest's value
+ * on writes. @addr is the port or guest-physical address; @vcpu_id who accessed it.
+ */
+typedef void (*io_handler_fn)(void *opaque, unsigned int vcpu_id, uint64_t addr, uint8_t *data,
+			      unsigned int len, bool is_write);
+
+struct io_range {
+	uint64_t base;
+	uint64_t len;
+	io_handler_fn fn;
+	void *opaque;
+};
+
+struct io_bus {
+	pthread_rwlock_t lock;
+	struct io_range *ranges;	/* sorted by base, never overlapping */
+	size_t nr, cap;
+	uint64_t unhandled;		/* accesses nobody decoded (reads return all-ones) */
+};
+
+struct vm {
+	int kvm_fd;
+	int vm_fd;
+	int run_size;			/* mmap size of each vCPU's struct kvm_run */
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
+
+	int ram_fd;			/* memfd: shareable for save/restore and migration */
+	uint8_t *ram;			/* low RAM at 0, the rest at ram + lowmem (GPA 4 GiB) */
+	uint64_t mem_size;
+	uint64_t lowmem;
+
+	struct io_bus pio;
+	struct io_bus mmio;
+
+	unsigned int nr_vcpus;
+	struct vcpu **vcpus;
+
+	struct console *console;
+	struct uart *uart;
+	struct pci_bus *pci;
+	struct pm *pm;
+	struct testdev *testdev;
+
+	/* Machine exit request: set once by whoever ends the machine, read by the main thread. */
+	pthread_mutex_t exit_lock;
+	bool exit_requested;		/* under exit_lock */
+	enum domus_vmm_exit exit_status; /* under exit_lock */
+	char exit_reason[256];		/* under exit_lock */
+	int exit_event_fd;		/* eventfd the main loop waits on */
+};
+
+int vm_create(const struct vm_config *cfg, struct vm **out) _must_check_;
+void vm_free(struct vm *vm);
+
+/* Ask the main thread to end the machine; the first request wins. Thread-safe. */
+void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Host pointer for guest-physical [gpa, gpa+len), or NULL if not entirely in RAM. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+int vm_irq_pulse(struct vm *vm, uint32_t gsi);
+
+int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn,
+		    void *opaque) _must_check_;
+int io_bus_unregister(struct io_bus *bus, uint64_t base, void *opaque);
+/* Dispatch one access; unclaimed reads return all-ones. Return: true if a handler took it. */
+bool io_bus_access(struct io_bus *bus, unsigned int vcpu_id, uint64_t addr, uint8_t *data,
+		   unsigned int len, bool is_write);
+
+#endif
