@@ -311,7 +311,9 @@ static const struct {
 	uint64_t start, end;
 	const char *what;
 } reserved_ranges[] = {
-	{ GDT_GPA, PD_GPA + 0x4000, "boot GDT, boot_params and page tables" },
+	{ GDT_GPA, BOOT_PARAMS_GPA + 0x1000, "boot GDT, stack and boot_params" },
+	/* 0x8000-0x8fff stays free: tiny guests put an AP trampoline there. */
+	{ PML4_GPA, PD_GPA + 0x4000, "page tables" },
 	{ CMDLINE_GPA, CMDLINE_GPA + CMDLINE_MAX, "command line" },
 	{ EBDA_START, HIGH_RAM_START, "EBDA and ACPI tables" },
 };

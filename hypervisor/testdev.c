@@ -45,7 +45,7 @@ static void testdev_pio(void *opaque, unsigned int vcpu_id, uint64_t port, uint8
 		vm_request_exit(td->vm, DOMUS_EXIT_TEST_BASE + (v & 63), "test device exit %u", v);
 		break;
 	case PORT_TESTDEV_REPORT:
-		pr_info("testdev: report vcpu=%u value=%#x", vcpu_id, v);
+		pr_info("testdev: report vcpu=%u value=0x%x", vcpu_id, v);
 		break;
 	case PORT_TESTDEV_IRQ:
 		if ((v & 0xff) < TESTDEV_NR_GSIS)
