@@ -263,6 +263,25 @@ void boot_build_gdt(void *ram)
 	memset((uint8_t *)ram + IDT_GPA, 0, 8);
 }
 
+/*
+ * A 9-byte "firmware" at the real-mode reset vector F000:FFF0. Linux on a HW-reduced ACPI
+ * machine without EFI ends up in machine_real_restart(), a far jump to that vector (its
+ * BOOT_EFI fallback): with nothing there it would run zeroes forever. The stub writes the
+ * ACPI reset value to the reset register, so a reboot always reaches the VMM.
+ */
+void boot_build_reset_stub(void *ram)
+{
+	static const uint8_t stub[] = {
+		0xba, PORT_ACPI_PM & 0xff, PORT_ACPI_PM >> 8,	/* mov dx, PORT_ACPI_PM */
+		0xb0, ACPI_RESET_VALUE,				/* mov al, ACPI_RESET_VALUE */
+		0xee,						/* out dx, al */
+		0xf4,						/* 1: hlt */
+		0xeb, 0xfd,					/* jmp 1b */
+	};
+
+	memcpy((uint8_t *)ram + RESET_VECTOR_GPA, stub, sizeof(stub));
+}
+
 int boot_load_linux(void *ram, uint64_t mem_size, const void *img, size_t img_size,
 		    const char *cmdline, const void *initrd, size_t initrd_size, uint64_t rsdp_gpa,
 		    struct boot_entry *entry, char *err)
@@ -298,6 +317,7 @@ int boot_load_linux(void *ram, uint64_t mem_size, const void *img, size_t img_si
 		memcpy(mem + layout.initrd_gpa, initrd, initrd_size);
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
+	boot_build_reset_stub(ram);
 	*entry = (struct boot_entry){
 		.rip = HIGH_RAM_START + ENTRY_64_OFFSET,
 		.rsi = BOOT_PARAMS_GPA,
@@ -387,6 +407,7 @@ int boot_load_elf(void *ram, uint64_t mem_size, const void *img, size_t img_size
 	}
 	boot_build_page_tables(ram);
 	boot_build_gdt(ram);
+	boot_build_reset_stub(ram);
 	*entry = (struct boot_entry){ .rip = eh->e_entry };
 	return 0;
 }

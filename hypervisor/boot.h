@@ -77,6 +77,8 @@ int boot_build_params(void *zero_page, const void *img, const struct bzimage_inf
 /* Identity page tables (0-4 GiB, 2 MiB pages) and the boot GDT, written into guest RAM. */
 void boot_build_page_tables(void *ram);
 void boot_build_gdt(void *ram);
+/* The real-mode reset vector: a stub that resets through the ACPI reset register. */
+void boot_build_reset_stub(void *ram);
 
 /*
  * boot_load_linux() / boot_load_elf() - copy an image into guest RAM (@ram, @mem_size

@@ -20,6 +20,7 @@
 #define EBDA_START		0x9fc00ULL
 #define ACPI_GPA		0xe0000ULL	/* RSDP first (16-byte aligned), then the tables */
 #define ACPI_SIZE		0x20000ULL	/* up to 1 MiB, e820-reserved */
+#define RESET_VECTOR_GPA	0xffff0ULL	/* F000:FFF0, Linux's machine_real_restart() */
 #define HIGH_RAM_START		0x100000ULL	/* kernel payload / ELF images go here */
 
 /* The 32-bit hole below 4 GiB: no RAM from here on (RAM above 3 GiB moves above 4 GiB). */

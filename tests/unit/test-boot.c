@@ -168,6 +168,9 @@ static void test_load_linux(void)
 	CHECK(rd64(ram, PD_GPA + 8 * 8) == ((8ULL << 21) | 0x83));
 	CHECK(rd64(ram, PD_GPA + 2047 * 8) == ((2047ULL << 21) | 0x83));
 	CHECK(rd64(ram, GDT_GPA + 0x10) == 0x00af9b000000ffffULL);
+	/* Reset vector: mov dx, 0x600; mov al, 1; out dx, al. */
+	static const uint8_t stub[] = { 0xba, 0x00, 0x06, 0xb0, 0x01, 0xee };
+	CHECK(!memcmp(ram + RESET_VECTOR_GPA, stub, sizeof(stub)));
 
 	/* A command line longer than the kernel's cmdline_size is refused, not truncated. */
 	char longline[3000];
