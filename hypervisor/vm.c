@@ -178,6 +178,45 @@ void vm_free(struct vm *vm)
 	free(vm);
 }
 
+static const unsigned int irqchip_ids[] = {
+	KVM_IRQCHIP_PIC_MASTER,
+	KVM_IRQCHIP_PIC_SLAVE,
+	KVM_IRQCHIP_IOAPIC,
+};
+
+int vm_save_state(struct vm *vm, struct vm_state *st)
+{
+	struct kvm_irqchip *chips[] = { &st->pic_master, &st->pic_slave, &st->ioapic };
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < ARRAY_SIZE(chips); i++) {
+		chips[i]->chip_id = irqchip_ids[i];
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, chips[i]) < 0)
+			return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &st->pit) < 0 ||
+	    ioctl(vm->vm_fd, KVM_GET_CLOCK, &st->clock) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_load_state(struct vm *vm, const struct vm_state *st)
+{
+	const struct kvm_irqchip *chips[] = { &st->pic_master, &st->pic_slave, &st->ioapic };
+	struct kvm_clock_data clock = { .clock = st->clock.clock };
+
+	for (size_t i = 0; i < ARRAY_SIZE(chips); i++) {
+		if (chips[i]->chip_id != irqchip_ids[i])
+			return -EINVAL;	/* a state from somewhere else: refuse, do not guess */
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, chips[i]) < 0)
+			return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &st->pit) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+		return -errno;
+	return 0;
+}
+
 void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt, ...)
 {
 	uint64_t one = 1;

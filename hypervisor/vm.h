@@ -89,7 +89,19 @@ struct vm {
 	int exit_event_fd;		/* eventfd the main loop waits on */
 };
 
+/* The VM-wide in-kernel state (both PICs, IOAPIC, PIT, kvmclock): saved and restored as is. */
+struct vm_state {
+	struct kvm_irqchip pic_master;
+	struct kvm_irqchip pic_slave;
+	struct kvm_irqchip ioapic;
+	struct kvm_pit_state2 pit;
+	struct kvm_clock_data clock;
+};
+
 int vm_create(const struct vm_config *cfg, struct vm **out) _must_check_;
+/* Only while every vCPU is paused or stopped. */
+int vm_save_state(struct vm *vm, struct vm_state *st) _must_check_;
+int vm_load_state(struct vm *vm, const struct vm_state *st) _must_check_;
 void vm_free(struct vm *vm);
 
 /* Ask the main thread to end the machine; the first request wins. Thread-safe. */
