@@ -224,6 +224,22 @@ static void config_data_io(void *opaque, unsigned int vcpu_id, uint64_t port, ui
 	pthread_mutex_unlock(&bus->lock);
 }
 
+int pci_bus_free_slot(struct pci_bus *bus)
+{
+	for (unsigned int slot = 1; slot < PCI_MAX_SLOTS; slot++)
+		if (!bus->devs[slot])
+			return slot;
+	return -ENOSPC;
+}
+
+void pci_bus_remove(struct pci_bus *bus, struct pci_dev *dev)
+{
+	pthread_mutex_lock(&bus->lock);
+	if (dev->slot < PCI_MAX_SLOTS && bus->devs[dev->slot] == dev)
+		bus->devs[dev->slot] = NULL;
+	pthread_mutex_unlock(&bus->lock);
+}
+
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *dev)
 {
 	for (unsigned int slot = 1; slot < PCI_MAX_SLOTS; slot++) {

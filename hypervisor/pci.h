@@ -75,8 +75,11 @@ void pci_bus_free(struct pci_bus *bus);
 void pci_dev_init(struct pci_dev *dev, uint16_t vendor, uint16_t device, uint32_t class_code,
 		  uint8_t revision);
 int pci_dev_set_bar(struct pci_dev *dev, int bar, uint64_t size, uint32_t flags, uint64_t addr);
+/* The slot pci_bus_add() will use next, or -ENOSPC. */
+int pci_bus_free_slot(struct pci_bus *bus);
 /* Place @dev in a free slot (1..31). Return: the slot or -ENOSPC. */
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *dev);
+void pci_bus_remove(struct pci_bus *bus, struct pci_dev *dev);
 
 /* Config space access as the guest sees it (used by the port handlers and tests). */
 void pci_bus_cfg_access(struct pci_bus *bus, unsigned int slot, unsigned int off, uint8_t *data,

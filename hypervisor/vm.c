@@ -18,6 +18,8 @@
 
 #define KVM_API_VERSION_EXPECTED 12
 
+static int init_routing(struct vm *vm);
+
 /* Capabilities the machine cannot work without. */
 static const struct {
 	int cap;
@@ -146,6 +148,8 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		goto fail;
 	}
 	ret = create_irqchip(vm);
+	if (!ret)
+		ret = init_routing(vm);
 	if (ret) {
 		pr_err("cannot create the in-kernel irqchip/PIT: %s", strerror(-ret));
 		goto fail;
@@ -174,6 +178,7 @@ void vm_free(struct vm *vm)
 	free(vm->pio.ranges);
 	free(vm->mmio.ranges);
 	free(vm->cpuid);
+	free(vm->routes);
 	free(vm->vcpus);
 	free(vm);
 }
@@ -262,6 +267,105 @@ int vm_irq_pulse(struct vm *vm, uint32_t gsi)
 	int ret = vm_irq_line(vm, gsi, 1);
 
 	return ret ? ret : vm_irq_line(vm, gsi, 0);
+}
+
+#define NR_IRQCHIP_GSIS 24
+#define MAX_ROUTES 1024
+
+/* KVM's own default table: GSI n -> IOAPIC pin n, and GSI 0-15 -> the two PICs too. */
+static int init_routing(struct vm *vm)
+{
+	vm->routes = calloc(MAX_ROUTES, sizeof(*vm->routes));
+	if (!vm->routes)
+		return -ENOMEM;
+	pthread_mutex_init(&vm->routing_lock, NULL);
+	for (uint32_t gsi = 0; gsi < NR_IRQCHIP_GSIS; gsi++) {
+		vm->routes[vm->nr_routes++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = { KVM_IRQCHIP_IOAPIC, gsi },
+		};
+		if (gsi < 16)
+			vm->routes[vm->nr_routes++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+						       KVM_IRQCHIP_PIC_SLAVE, gsi % 8 },
+			};
+	}
+	vm->next_msi_gsi = NR_IRQCHIP_GSIS;
+	return 0;
+}
+
+/* Called with routing_lock held. */
+static int commit_routing(struct vm *vm)
+{
+	size_t size = sizeof(struct kvm_irq_routing) + vm->nr_routes * sizeof(*vm->routes);
+	struct kvm_irq_routing *r __free = calloc(1, size);
+
+	if (!r)
+		return -ENOMEM;
+	r->nr = vm->nr_routes;
+	memcpy(r->entries, vm->routes, vm->nr_routes * sizeof(*vm->routes));
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&vm->routing_lock);
+	for (unsigned int i = 0; i < vm->nr_routes; i++) {
+		struct kvm_irq_routing_entry *e = &vm->routes[i];
+
+		if (e->gsi != gsi || e->type != KVM_IRQ_ROUTING_MSI)
+			continue;
+		if (e->u.msi.address_lo == (uint32_t)addr && e->u.msi.address_hi == addr >> 32 &&
+		    e->u.msi.data == data) {
+			ret = 0;	/* unchanged: Linux rewrites entries often */
+			break;
+		}
+		e->u.msi.address_lo = addr;
+		e->u.msi.address_hi = addr >> 32;
+		e->u.msi.data = data;
+		ret = commit_routing(vm);
+		break;
+	}
+	pthread_mutex_unlock(&vm->routing_lock);
+	return ret;
+}
+
+int vm_msi_irqfd_create(struct vm *vm, int *fd_out)
+{
+	struct kvm_irqfd irqfd = {};
+	int gsi, fd, ret;
+
+	pthread_mutex_lock(&vm->routing_lock);
+	if (vm->nr_routes == MAX_ROUTES) {
+		pthread_mutex_unlock(&vm->routing_lock);
+		return -ENOSPC;
+	}
+	gsi = vm->next_msi_gsi++;
+	/* Until the guest programs the vector it points nowhere useful; it is never raised. */
+	vm->routes[vm->nr_routes++] = (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI, .u.msi = { .address_lo = LAPIC_GPA },
+	};
+	ret = commit_routing(vm);
+	pthread_mutex_unlock(&vm->routing_lock);
+	if (ret)
+		return ret;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	irqfd.fd = fd;
+	irqfd.gsi = gsi;
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	*fd_out = fd;
+	return gsi;
 }
 
 /* Index of the first range whose end is above @addr (binary search). */

@@ -81,6 +81,12 @@ struct vm {
 	struct pm *pm;
 	struct testdev *testdev;
 
+	/* GSI routing: KVM_SET_GSI_ROUTING replaces the whole table, so we keep all of it. */
+	pthread_mutex_t routing_lock;
+	struct kvm_irq_routing_entry *routes;	/* under routing_lock */
+	unsigned int nr_routes;
+	uint32_t next_msi_gsi;
+
 	/* Machine exit request: set once by whoever ends the machine, read by the main thread. */
 	pthread_mutex_t exit_lock;
 	bool exit_requested;		/* under exit_lock */
@@ -112,6 +118,10 @@ void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt,
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+/* A GSI for one MSI vector, with an eventfd bound to it (irqfd). Return: gsi or -errno. */
+int vm_msi_irqfd_create(struct vm *vm, int *fd_out) _must_check_;
+/* Point @gsi's route at MSI address/data (called whenever the guest reprograms a vector). */
+int vm_msi_route_set(struct vm *vm, uint32_t gsi, uint64_t addr, uint32_t data);
 int vm_irq_pulse(struct vm *vm, uint32_t gsi);
 
 int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, io_handler_fn fn,
