@@ -26,6 +26,8 @@
 #include "testdev.h"
 #include "uart.h"
 #include "vcpu.h"
+#include "virtio_blk.h"
+#include "virtio_rng.h"
 #include "vm.h"
 
 #define DEFAULT_MEM_SIZE	(256ULL << 20)
@@ -55,6 +57,11 @@ static void usage(FILE *f)
 		"      --console KIND     where the serial console (COM1) goes: stdio (default),\n"
 		"                         file:PATH (append), pty (path printed on stderr),\n"
 		"                         socket:PATH (Unix socket, one client), none\n"
+		"      --disk path=FILE[,readonly=on][,serial=S]\n"
+		"                         a virtio disk (VBD) backed by a raw image or block\n"
+		"                         device; fd=N instead of path= for an inherited fd;\n"
+		"                         repeat for more disks (vda, vdb, ... in order)\n"
+		"      --rng              a virtio entropy device fed from the host's getrandom\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -93,10 +100,33 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int parse_disk(struct vm_config *cfg, const char *arg)
+{
+	char err[256] = "";
+
+	if (cfg->nr_disks == VM_MAX_DISKS) {
+		pr_err("--disk %s: at most %d disks", arg, VM_MAX_DISKS);
+		return -1;
+	}
+	if (vblk_parse_option(arg, &cfg->disks[cfg->nr_disks], err, sizeof(err))) {
+		pr_err("--disk %s: %s", arg, err);
+		return -1;
+	}
+	cfg->nr_disks++;
+	return 0;
+}
+
+static void release_config(struct vm_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++)
+		vblk_config_release(&cfg->disks[i]);
+	cfg->nr_disks = 0;
+}
+
 /* Parse argv into @cfg. Return: 0, 1 to exit successfully (help), -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct vm_config *cfg)
 {
-	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT };
+	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -105,6 +135,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "vcpus", required_argument, NULL, 'p' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "test-device", no_argument, NULL, OPT_TEST_DEVICE },
+		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "rng", no_argument, NULL, OPT_RNG },
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,6 +178,11 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			}
 			break;
 		case OPT_TEST_DEVICE: cfg->test_device = true; break;
+		case OPT_RNG: cfg->rng = true; break;
+		case OPT_DISK:
+			if (parse_disk(cfg, optarg))
+				return -1;
+			break;
 		case OPT_ALLOW_NO_HWVIRT: cfg->allow_no_hwvirt = true; break;
 		case 'v': log_verbose = 1; break;
 		case 'h': usage(stdout); return 1;
@@ -273,6 +310,30 @@ static int build_acpi(struct vm *vm)
 	return 0;
 }
 
+/* Virtio devices take PCI slots in this order: disks as given, then the rng. */
+static int create_virtio_devices(struct vm *vm, const struct vm_config *cfg)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		ret = vblk_create(vm, &cfg->disks[i], &vm->disks[i]);
+		if (ret) {
+			pr_err("cannot create disk %s: %s",
+			       cfg->disks[i].path ? cfg->disks[i].path : "(fd)", strerror(-ret));
+			return ret;
+		}
+		vm->nr_disks++;
+	}
+	if (cfg->rng) {
+		ret = vrng_create(vm, &vm->rng);
+		if (ret) {
+			pr_err("cannot create the rng device: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int create_devices(struct vm *vm, const struct vm_config *cfg)
 {
 	int ret;
@@ -290,9 +351,11 @@ static int create_devices(struct vm *vm, const struct vm_config *cfg)
 		ret = pm_create(vm, &vm->pm);
 	if (!ret && cfg->test_device)
 		ret = testdev_create(vm, &vm->testdev);
-	if (ret)
+	if (ret) {
 		pr_err("cannot create the devices: %s", strerror(-ret));
-	return ret;
+		return ret;
+	}
+	return create_virtio_devices(vm, cfg);
 }
 
 static int create_vcpus(struct vm *vm, const struct boot_entry *entry)
@@ -430,6 +493,9 @@ static void free_machine(struct vm *vm)
 		return;
 	for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
 		vcpu_free(vm->vcpus[i]);
+	for (unsigned int i = 0; i < vm->nr_disks; i++)
+		vblk_free(vm->disks[i]);
+	vrng_free(vm->rng);
 	testdev_free(vm->testdev);
 	pm_free(vm->pm);
 	pci_bus_free(vm->pci);
@@ -446,9 +512,14 @@ int main(int argc, char **argv)
 	int sfd, status = DOMUS_EXIT_HOST_ERROR;
 
 	switch (parse_args(argc, argv, &cfg)) {
-	case 1: return 0;
-	case 0: break;
-	default: return DOMUS_EXIT_HOST_ERROR;
+	case 1:
+		release_config(&cfg);
+		return 0;
+	case 0:
+		break;
+	default:
+		release_config(&cfg);
+		return DOMUS_EXIT_HOST_ERROR;
 	}
 	sfd = block_signals();
 	if (sfd < 0 || vm_create(&cfg, &vm))
@@ -460,5 +531,6 @@ int main(int argc, char **argv)
 	status = run_machine(vm, sfd);
 out:
 	free_machine(vm);
+	release_config(&cfg);
 	return status;
 }

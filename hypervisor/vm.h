@@ -19,12 +19,16 @@
 #include <domus/vmm-exit.h>
 
 #include "console.h"
+#include "virtio_blk.h"
+
+#define VM_MAX_DISKS 16
 
 struct vcpu;
 struct uart;
 struct pci_bus;
 struct pm;
 struct testdev;
+struct vrng;
 
 struct vm_config {
 	const char *kernel;
@@ -35,6 +39,9 @@ struct vm_config {
 	struct console_config console;
 	bool test_device;
 	bool allow_no_hwvirt;
+	struct vblk_config disks[VM_MAX_DISKS];	/* opened by the option parser */
+	unsigned int nr_disks;
+	bool rng;
 };
 
 /*
@@ -80,6 +87,9 @@ struct vm {
 	struct pci_bus *pci;
 	struct pm *pm;
 	struct testdev *testdev;
+	struct vblk *disks[VM_MAX_DISKS];
+	unsigned int nr_disks;
+	struct vrng *rng;
 
 	/* GSI routing: KVM_SET_GSI_ROUTING replaces the whole table, so we keep all of it. */
 	pthread_mutex_t routing_lock;
