@@ -490,11 +490,15 @@ static int parse_items(char *list, struct vblk_config *cfg, const char **path,
 		char *val = strchr(item, '=');
 
 		if (!val)
-			return parse_error(err, errlen, -EINVAL, "'%s': expected KEY=VALUE", item);
+			return parse_error(err, errlen, -EINVAL,
+					   "'%s': expected KEY=VALUE (a path cannot contain ',')",
+					   item);
 		*val++ = '\0';
-		if (!strcmp(item, "path") && !*path && !*fd && *val)
+		if ((!strcmp(item, "path") || !strcmp(item, "fd")) && (*path || *fd))
+			return parse_error(err, errlen, -EINVAL, "give one of path= and fd=, once");
+		if (!strcmp(item, "path") && *val)
 			*path = val;
-		else if (!strcmp(item, "fd") && !*path && !*fd)
+		else if (!strcmp(item, "fd"))
 			*fd = val;
 		else if (!strcmp(item, "readonly") && (!strcmp(val, "on") || !strcmp(val, "off")))
 			cfg->readonly = !strcmp(val, "on");
@@ -618,17 +622,15 @@ int vblk_create(struct vm *vm, const struct vblk_config *cfg, struct vblk **out)
 	blk->name = strdup(cfg->path ? cfg->path : name);
 	blk->fd = fcntl(cfg->fd, F_DUPFD_CLOEXEC, 3);
 	blk->readonly = cfg->readonly;
-	strncpy(blk->serial, cfg->serial, sizeof(blk->serial));	/* NUL-padded, as GET_ID */
+	/* NUL-padded as GET_ID returns it: blk is zeroed, so copy the characters only. */
+	memcpy(blk->serial, cfg->serial, strnlen(cfg->serial, sizeof(blk->serial)));
 	if (!blk->name || blk->fd < 0) {
 		ret = blk->name ? -errno : -ENOMEM;
 		goto fail;
 	}
 	ret = probe_backing(blk);
-	if (ret) {
-		pr_err("%s: %s", blk->name, ret == -EINVAL ? "not a regular file or block device" :
-							     strerror(-ret));
+	if (ret)
 		goto fail;
-	}
 	blk->ops = (struct virtio_dev_ops){
 		.name = "virtio-blk",
 		.device_id = VIRTIO_ID_BLOCK,
