@@ -120,6 +120,8 @@ struct virtio_dev {
 	bool msix_enabled, msix_masked;	/* capability's Enable and Function Mask */
 	int msix_gsi[VIRTIO_MAX_QUEUES + 1];
 	int msix_fd[VIRTIO_MAX_QUEUES + 1];	/* irqfds */
+	bool intx_level;		/* INTA# asserted (MSI-X off, ISR not read yet) */
+	uint64_t bad_resets;		/* times the guest drove the device into NEEDS_RESET */
 
 	pthread_t worker;
 	int stop_fd;			/* eventfd: wakes the worker to exit */

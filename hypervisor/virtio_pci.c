@@ -78,15 +78,43 @@ static void fire_vector(struct virtio_dev *dev, unsigned int v)
 		pr_warn("%s: cannot raise MSI-X vector %u", dev->ops->name, v);
 }
 
-/* Called with dev->lock held, from the worker or a vCPU. */
-void virtio_signal_vector(struct virtio_dev *dev, uint16_t v)
+/* INTx, for drivers without MSI-X: INTA# of slot s is GSI 16 + s % 8 (the DSDT's _PRT). */
+static uint32_t intx_gsi(const struct virtio_dev *dev)
 {
+	return GSI_PCI_FIRST + dev->pci.slot % 8;
+}
+
+static void intx_set(struct virtio_dev *dev, bool level)
+{
+	if (dev->intx_level == level)
+		return;
+	dev->intx_level = level;
+	vm_irq_line(dev->vm, intx_gsi(dev), level);
+}
+
+/*
+ * Called with dev->lock held, from the worker or a vCPU. @isr_bit is 1 for a queue, 2 for
+ * a config change: with MSI-X off the line stays asserted until the driver reads the ISR.
+ */
+static void signal(struct virtio_dev *dev, uint16_t v, uint8_t isr_bit)
+{
+	dev->isr |= isr_bit;
+	if (!dev->msix_enabled) {
+		if (!(dev->pci.cfg[PCI_COMMAND + 1] & (PCI_COMMAND_INTX_DISABLE >> 8)))
+			intx_set(dev, true);
+		return;
+	}
 	if (v >= dev->nr_vectors)
 		return;		/* VIRTIO_MSI_NO_VECTOR or a bad one: no interrupt wanted */
 	if (vector_masked(dev, v))
 		dev->msix_pending |= 1ULL << v;
 	else
 		fire_vector(dev, v);
+}
+
+void virtio_signal_vector(struct virtio_dev *dev, uint16_t v)
+{
+	signal(dev, v, 0x1);
 }
 
 /* After a mask bit changed: deliver what became unmasked and was pending. */
@@ -157,6 +185,7 @@ static void device_reset(struct virtio_dev *dev)
 	dev->msix_config = VIRTIO_MSI_NO_VECTOR;
 	dev->isr = 0;
 	dev->msix_pending = 0;
+	intx_set(dev, false);
 }
 
 void virtio_dev_needs_reset(struct virtio_dev *dev, const char *fmt, ...)
@@ -167,9 +196,12 @@ void virtio_dev_needs_reset(struct virtio_dev *dev, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (!(dev->status & VIRTIO_STATUS_NEEDS_RESET))
-		pr_warn("%s (PCI slot %u): bad request from the guest: %s; the device needs a reset",
-			dev->ops->name, dev->pci.slot, why);
+	/* A guest looping "bad request, reset" must not flood the log: first ten, then 1/1000. */
+	if (!(dev->status & VIRTIO_STATUS_NEEDS_RESET) &&
+	    (++dev->bad_resets <= 10 || dev->bad_resets % 1000 == 0))
+		pr_warn("%s (PCI slot %u): bad request from the guest: %s; the device needs a reset"
+			" (%llu so far)", dev->ops->name, dev->pci.slot, why,
+			(unsigned long long)dev->bad_resets);
 	dev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	virtio_config_changed(dev);
 }
@@ -177,8 +209,7 @@ void virtio_dev_needs_reset(struct virtio_dev *dev, const char *fmt, ...)
 void virtio_config_changed(struct virtio_dev *dev)
 {
 	dev->config_generation++;
-	dev->isr |= 0x2;
-	virtio_signal_vector(dev, dev->msix_config);
+	signal(dev, dev->msix_config, 0x2);
 }
 
 /* A queue may only go live with a power-of-two size and rings inside guest RAM. */
@@ -186,14 +217,18 @@ static void enable_queue(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	uint64_t n = vq->size;
 
-	if (!n || (n & (n - 1)) || n > dev->ops->queue_max)
-		return virtio_dev_needs_reset(dev, "queue %u: bad size %u", vq->index, vq->size);
+	if (!n || (n & (n - 1)) || n > dev->ops->queue_max) {
+		virtio_dev_needs_reset(dev, "queue %u: bad size %u", vq->index, vq->size);
+		return;
+	}
 	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3) ||
 	    !vm_gpa_to_hva(dev->vm, vq->desc_gpa, 16 * n) ||
 	    !vm_gpa_to_hva(dev->vm, vq->avail_gpa, 6 + 2 * n) ||
-	    !vm_gpa_to_hva(dev->vm, vq->used_gpa, 6 + 8 * n))
-		return virtio_dev_needs_reset(dev, "queue %u: rings outside guest RAM or misaligned",
-					      vq->index);
+	    !vm_gpa_to_hva(dev->vm, vq->used_gpa, 6 + 8 * n)) {
+		virtio_dev_needs_reset(dev, "queue %u: rings outside guest RAM or misaligned",
+				       vq->index);
+		return;
+	}
 	vq->last_avail = vq->used_idx = 0;
 	vq->enabled = true;
 }
@@ -332,8 +367,9 @@ static void bar_read(struct virtio_dev *dev, uint64_t off, uint8_t *data, unsign
 		common_snapshot(dev, buf);
 		memcpy(data, buf + off, len);
 	} else if (off == ISR_OFF) {
-		data[0] = dev->isr;	/* reading clears it (virtio 1.2 §4.1.4.5) */
+		data[0] = dev->isr;	/* reading clears it and the INTx line (virtio 1.2 §4.1.4.5) */
 		dev->isr = 0;
+		intx_set(dev, false);
 	} else if (off >= DEVICE_OFF && off + len <= DEVICE_OFF + dev->ops->config_size) {
 		if (dev->ops->read_config)
 			dev->ops->read_config(dev, off - DEVICE_OFF, data, len);
@@ -438,6 +474,8 @@ static void cfg_write(struct pci_dev *pdev, unsigned int off, const uint8_t *dat
 	pthread_mutex_lock(&dev->lock);
 	dev->msix_enabled = ctrl & MSIX_CTRL_ENABLE;
 	dev->msix_masked = ctrl & MSIX_CTRL_MASKALL;
+	if (dev->msix_enabled)
+		intx_set(dev, false);
 	msix_replay(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -476,6 +514,7 @@ static void build_config_space(struct virtio_dev *dev)
 	memcpy(&pdev->cfg[PCI_SUBSYSTEM_VENDOR_ID], &(uint16_t){ VIRTIO_PCI_VENDOR }, 2);
 	memcpy(&pdev->cfg[PCI_SUBSYSTEM_ID], &subsys, 2);
 	pdev->cfg[PCI_CAPABILITY_LIST] = CAP_COMMON;
+	pdev->cfg[PCI_INTERRUPT_PIN] = 1;	/* INTA#, for drivers that cannot use MSI-X */
 	add_vendor_cap(pdev, CAP_COMMON, CAP_NOTIFY, VIRTIO_PCI_CAP_COMMON_CFG, COMMON_OFF,
 		       COMMON_LEN, 16);
 	add_vendor_cap(pdev, CAP_NOTIFY, CAP_ISR, VIRTIO_PCI_CAP_NOTIFY_CFG, NOTIFY_OFF,
