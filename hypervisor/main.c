@@ -16,9 +16,12 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 
+#include <domus/xc.h>
+
 #include "config.h"
 #include "acpi.h"
 #include "boot.h"
+#include "control.h"
 #include "layout.h"
 #include "log.h"
 #include "pci.h"
@@ -26,7 +29,9 @@
 #include "testdev.h"
 #include "uart.h"
 #include "vcpu.h"
+#include "virtio_balloon.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
 #include "virtio_rng.h"
 #include "vm.h"
 
@@ -36,6 +41,8 @@
 #define DEFAULT_CMDLINE		"console=ttyS0 panic=-1"
 
 int log_verbose;
+static struct ctl_config control_cfg = { .listen_fd = -1 };
+static struct ctl_server *control;
 
 struct mapped_file {
 	void *data;
@@ -61,7 +68,17 @@ static void usage(FILE *f)
 		"                         a virtio disk (VBD) backed by a raw image or block\n"
 		"                         device; fd=N instead of path= for an inherited fd;\n"
 		"                         repeat for more disks (vda, vdb, ... in order)\n"
+		"      --net tap=NAME[,mac=MAC][,bridge=BR]\n"
+		"                         a virtio NIC (VIF) on the tap NAME (created if needed),\n"
+		"                         attached to bridge BR if given; fd=N instead of tap=\n"
+		"                         for an inherited tap fd; repeat for more NICs\n"
 		"      --rng              a virtio entropy device fed from the host's getrandom\n"
+		"      --balloon [target=SIZE]\n"
+		"                         a virtio memory balloon asking the guest to keep SIZE\n"
+		"                         of its memory (default: all of it)\n"
+		"      --control PATH     serve the control protocol (libxc, domus-xc) on a Unix\n"
+		"                         socket at PATH, mode 0600, removed at exit\n"
+		"      --control-fd N     serve it on the inherited listening socket N\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -76,28 +93,6 @@ static void usage(FILE *f)
 		"rebooted, 3 the guest crashed (triple fault, KVM internal error), 4 stopped by\n"
 		"the host, 64+N the test device's exit N.\n",
 		MAX_VCPUS);
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-	case 'M': case 'm': v <<= 20; break;
-	case 'G': case 'g': v <<= 30; break;
-	case 'K': case 'k': v <<= 10; break;
-	default: return -EINVAL;
-	}
-	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B"))
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int parse_disk(struct vm_config *cfg, const char *arg)
@@ -116,17 +111,53 @@ static int parse_disk(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+/* --balloon [target=SIZE]; SIZE as for --memory, whole pages. */
+static int parse_balloon(struct vm_config *cfg, const char *arg)
+{
+	cfg->balloon = true;
+	cfg->balloon_target = 0;
+	if (!arg || !*arg)
+		return 0;
+	if (strncmp(arg, "target=", 7) || xc_parse_size(arg + 7, &cfg->balloon_target) ||
+	    !cfg->balloon_target || (cfg->balloon_target & 0xfff)) {
+		pr_err("--balloon %s: expected target=SIZE in whole pages, like target=128M", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_net(struct vm_config *cfg, const char *arg)
+{
+	char err[256] = "";
+
+	if (cfg->nr_nets == VM_MAX_NICS) {
+		pr_err("--net %s: at most %d network interfaces", arg, VM_MAX_NICS);
+		return -1;
+	}
+	if (vnet_parse_option(arg, &cfg->nets[cfg->nr_nets], err, sizeof(err))) {
+		pr_err("--net %s: %s", arg, err);
+		return -1;
+	}
+	cfg->nr_nets++;
+	return 0;
+}
+
 static void release_config(struct vm_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++)
 		vblk_config_release(&cfg->disks[i]);
 	cfg->nr_disks = 0;
+	for (unsigned int i = 0; i < cfg->nr_nets; i++)
+		vnet_config_release(&cfg->nets[i]);
+	cfg->nr_nets = 0;
 }
 
 /* Parse argv into @cfg. Return: 0, 1 to exit successfully (help), -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct vm_config *cfg)
 {
-	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG };
+	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG,
+	       OPT_BALLOON, OPT_NET };
+	enum { OPT_CONTROL = 512, OPT_CONTROL_FD };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -136,7 +167,11 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "test-device", no_argument, NULL, OPT_TEST_DEVICE },
 		{ "disk", required_argument, NULL, OPT_DISK },
+		{ "net", required_argument, NULL, OPT_NET },
 		{ "rng", no_argument, NULL, OPT_RNG },
+		{ "balloon", optional_argument, NULL, OPT_BALLOON },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,7 +190,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		case 'i': cfg->initrd = optarg; break;
 		case 'c': cfg->cmdline = optarg; break;
 		case 'm':
-			if (parse_size(optarg, &cfg->mem_size) || cfg->mem_size < MIN_MEM_SIZE ||
+			if (xc_parse_size(optarg, &cfg->mem_size) || cfg->mem_size < MIN_MEM_SIZE ||
 			    (cfg->mem_size & 0xfff)) {
 				pr_err("--memory %s: expected a size of at least 2M in whole pages, "
 				       "like 256M or 1G", optarg);
@@ -179,9 +214,27 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_TEST_DEVICE: cfg->test_device = true; break;
 		case OPT_RNG: cfg->rng = true; break;
+		case OPT_BALLOON:
+			/* "--balloon target=128M" as well as "--balloon=target=128M". */
+			if (!optarg && optind < argc && !strncmp(argv[optind], "target=", 7))
+				optarg = argv[optind++];
+			if (parse_balloon(cfg, optarg))
+				return -1;
+			break;
 		case OPT_DISK:
 			if (parse_disk(cfg, optarg))
 				return -1;
+			break;
+		case OPT_NET:
+			if (parse_net(cfg, optarg))
+				return -1;
+			break;
+		case OPT_CONTROL: control_cfg.path = optarg; break;
+		case OPT_CONTROL_FD:
+			if (ctl_parse_fd(optarg, &control_cfg.listen_fd)) {
+				pr_err("--control-fd %s: expected a file descriptor number", optarg);
+				return -1;
+			}
 			break;
 		case OPT_ALLOW_NO_HWVIRT: cfg->allow_no_hwvirt = true; break;
 		case 'v': log_verbose = 1; break;
@@ -310,7 +363,7 @@ static int build_acpi(struct vm *vm)
 	return 0;
 }
 
-/* Virtio devices take PCI slots in this order: disks as given, then the rng. */
+/* Virtio devices take PCI slots in this order: disks, NICs as given, the rng, the balloon. */
 static int create_virtio_devices(struct vm *vm, const struct vm_config *cfg)
 {
 	int ret;
@@ -324,12 +377,31 @@ static int create_virtio_devices(struct vm *vm, const struct vm_config *cfg)
 		}
 		vm->nr_disks++;
 	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		ret = vnet_create(vm, &cfg->nets[i], &vm->nets[i]);
+		if (ret) {
+			pr_err("cannot create network interface %s: %s", cfg->nets[i].ifname,
+			       strerror(-ret));
+			return ret;
+		}
+		vm->nr_nets++;
+	}
 	if (cfg->rng) {
 		ret = vrng_create(vm, &vm->rng);
 		if (ret) {
 			pr_err("cannot create the rng device: %s", strerror(-ret));
 			return ret;
 		}
+	}
+	if (cfg->balloon) {
+		ret = vballoon_create(vm, cfg->balloon_target ? : cfg->mem_size, &vm->balloon);
+		if (ret == -ERANGE)
+			pr_err("--balloon: the target is more than the guest's %llu MiB",
+			       (unsigned long long)(cfg->mem_size >> 20));
+		else if (ret)
+			pr_err("cannot create the balloon device: %s", strerror(-ret));
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -428,14 +500,15 @@ static void main_loop(struct vm *vm, int sfd)
 
 	for (;;) {
 		struct console *con = vm->console;
-		struct pollfd fds[4] = {
+		struct pollfd fds[4 + CTL_MAX_POLLFDS] = {
 			{ .fd = vm->exit_event_fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = con->in_fd, .events = POLLIN },
 			{ .fd = con->listen_fd, .events = POLLIN },
 		};
+		unsigned int nctl = ctl_poll_fill(control, fds + 4);
 
-		if (poll(fds, 4, -1) < 0 && errno != EINTR)
+		if (poll(fds, 4 + nctl, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[0].revents)
 			break;
@@ -444,6 +517,7 @@ static void main_loop(struct vm *vm, int sfd)
 		for (int i = 2; i < 4; i++)
 			if (fds[i].revents)
 				handle_console(vm, fds[i].fd, &presses);
+		ctl_poll_dispatch(control, fds + 4, nctl);
 	}
 }
 
@@ -495,7 +569,10 @@ static void free_machine(struct vm *vm)
 		vcpu_free(vm->vcpus[i]);
 	for (unsigned int i = 0; i < vm->nr_disks; i++)
 		vblk_free(vm->disks[i]);
+	for (unsigned int i = 0; i < vm->nr_nets; i++)
+		vnet_free(vm->nets[i]);
 	vrng_free(vm->rng);
+	vballoon_free(vm->balloon);
 	testdev_free(vm->testdev);
 	pm_free(vm->pm);
 	pci_bus_free(vm->pci);
@@ -526,10 +603,13 @@ int main(int argc, char **argv)
 		goto out;
 	vm->nr_vcpus = cfg.nr_vcpus;
 	if (cpuid_init(vm) || create_devices(vm, &cfg) || build_acpi(vm) ||
-	    load_kernel(vm, &cfg, &entry) || create_vcpus(vm, &entry))
+	    load_kernel(vm, &cfg, &entry) || create_vcpus(vm, &entry) ||
+	    ctl_create(vm, &control_cfg, &control))
 		goto out;
 	status = run_machine(vm, sfd);
+	ctl_machine_ended(control, status);
 out:
+	control = ctl_free(control);
 	free_machine(vm);
 	release_config(&cfg);
 	return status;

@@ -162,6 +162,8 @@ static void msix_table_access(struct virtio_dev *dev, uint64_t off, uint8_t *dat
 
 /* --- common configuration ------------------------------------------------------------ */
 
+static void kick_queue(struct virtio_dev *dev, uint64_t off);
+
 static void reset_queue(struct virtio_dev *dev, struct virtqueue *vq)
 {
 	vq->size = dev->ops->queue_max;
@@ -245,9 +247,18 @@ static void set_status(struct virtio_dev *dev, uint8_t val)
 		    !virtio_has_feature(dev, VIRTIO_F_VERSION_1))
 			val &= ~VIRTIO_STATUS_FEATURES_OK;
 	}
-	if ((val & VIRTIO_STATUS_DRIVER_OK) && !(dev->status & VIRTIO_STATUS_DRIVER_OK) &&
-	    dev->ops->activate)
-		dev->ops->activate(dev);
+	if ((val & VIRTIO_STATUS_DRIVER_OK) && !(dev->status & VIRTIO_STATUS_DRIVER_OK)) {
+		if (dev->ops->activate)
+			dev->ops->activate(dev);
+		/*
+		 * Some drivers queue buffers and kick before DRIVER_OK (Linux's balloon does
+		 * with its stats buffer); the worker ignored those kicks, so kick every live
+		 * queue once now.
+		 */
+		for (unsigned int q = 0; q < dev->ops->num_queues; q++)
+			if (dev->vqs[q].enabled)
+				kick_queue(dev, NOTIFY_OFF + NOTIFY_MULT * q);
+	}
 	dev->status = val | (dev->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 

@@ -20,8 +20,10 @@
 
 #include "console.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
 
 #define VM_MAX_DISKS 16
+#define VM_MAX_NICS 8
 
 struct vcpu;
 struct uart;
@@ -29,6 +31,7 @@ struct pci_bus;
 struct pm;
 struct testdev;
 struct vrng;
+struct vballoon;
 
 struct vm_config {
 	const char *kernel;
@@ -41,7 +44,11 @@ struct vm_config {
 	bool allow_no_hwvirt;
 	struct vblk_config disks[VM_MAX_DISKS];	/* opened by the option parser */
 	unsigned int nr_disks;
+	struct vnet_config nets[VM_MAX_NICS];	/* taps opened by the option parser */
+	unsigned int nr_nets;
 	bool rng;
+	bool balloon;
+	uint64_t balloon_target;	/* bytes the guest should keep; 0: all of mem_size */
 };
 
 /*
@@ -89,7 +96,10 @@ struct vm {
 	struct testdev *testdev;
 	struct vblk *disks[VM_MAX_DISKS];
 	unsigned int nr_disks;
+	struct vnet *nets[VM_MAX_NICS];
+	unsigned int nr_nets;
 	struct vrng *rng;
+	struct vballoon *balloon;
 
 	/* GSI routing: KVM_SET_GSI_ROUTING replaces the whole table, so we keep all of it. */
 	pthread_mutex_t routing_lock;

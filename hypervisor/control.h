@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket server (libxc/include/domus/control.h, docs/control-protocol.md).
+ *
+ * Threads: everything here runs on the main (VMM) thread, inside main_loop()'s poll: the
+ * sockets are non-blocking, each client has its own input and output buffers, and a
+ * request is handled when it is complete. PAUSE waits for the vCPUs (vcpu_pause blocks
+ * until they are out of KVM_RUN), which is short and bounded.
+ */
+#ifndef DOMUS_CONTROL_SERVER_H
+#define DOMUS_CONTROL_SERVER_H
+
+#include <poll.h>
+
+#include <domus/cleanup.h>
+
+#define CTL_MAX_CLIENTS		32
+#define CTL_MAX_LISTENERS	2
+#define CTL_MAX_POLLFDS		(CTL_MAX_LISTENERS + CTL_MAX_CLIENTS)
+
+struct vm;
+struct ctl_server;
+
+struct ctl_config {
+	const char *path;	/* --control PATH: listen here (mode 0600), removed at exit */
+	int listen_fd;		/* --control-fd N: an inherited listening socket, or -1 */
+};
+
+/* Parse --control-fd's argument. Return: 0 or -EINVAL. Non-logging. */
+int ctl_parse_fd(const char *arg, int *ret_fd) _must_check_;
+
+/*
+ * ctl_create() - start listening as @cfg says; *@ret is NULL when @cfg names no socket.
+ * Call it just before the vCPUs start (uptime counts from here). Logs its errors.
+ */
+int ctl_create(struct vm *vm, const struct ctl_config *cfg, struct ctl_server **ret) _must_check_;
+
+/* Fill up to CTL_MAX_POLLFDS entries of @fds for this round of poll(). Return: how many. */
+unsigned int ctl_poll_fill(struct ctl_server *ctl, struct pollfd *fds);
+
+/* Serve what poll() reported for the @n entries ctl_poll_fill() filled. */
+void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigned int n);
+
+/*
+ * ctl_machine_ended() - the machine is over (vCPUs stopped) with VMM exit status @status:
+ * send the final state event to subscribers and give every client up to a second to take
+ * what is queued for it.
+ */
+void ctl_machine_ended(struct ctl_server *ctl, int status);
+
+/* Close every connection and the listening sockets, remove --control's path. NULL-safe. */
+struct ctl_server *ctl_free(struct ctl_server *ctl);
+
+#endif

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The per-domain control protocol between libxc (client) and domus-vmm (server), version 1.
+ * docs/control-protocol.md is the prose version of this file, with octet diagrams.
+ *
+ * GENERAL
+ *
+ * Transport: a Unix stream socket. domus-vmm listens on it (--control PATH, mode 0600, or
+ * --control-fd N, a listening socket inherited from libxc) and serves any number of clients
+ * at once from its main thread; a client that does not read cannot hold the VMM up.
+ *
+ * Framing: every message is a struct domus_ctl_hdr followed by exactly hdr.len bytes of body
+ * (at most DOMUS_CTL_MAX_BODY). All integers are little-endian and every field is aligned
+ * to its size. Reserved fields are sent as zero and ignored on receipt.
+ *
+ * Requests and replies: the client picks a non-zero id for each request; the server answers
+ * every request with exactly one reply carrying the same id and the type with
+ * DOMUS_CTL_REPLY set, in the order the requests arrived. A reply body is a struct
+ * domus_ctl_reply (status: 0 or -errno, as Linux numbers them), then a type-specific payload
+ * (present when status is 0), then msg_len bytes of human-readable text (UTF-8, no NUL)
+ * that says what went wrong, or is empty. payload length = len - 8 - msg_len.
+ *
+ * Events: id 0 is never a request id; a message with id 0 is an event the server sends
+ * on its own to clients that asked for it with DOMUS_CTL_SUBSCRIBE.
+ *
+ * File descriptors travel as SCM_RIGHTS ancillary data on the message's first byte (one
+ * sendmsg per message); the receiver owns them and takes them with MSG_CMSG_CLOEXEC.
+ *
+ * Versioning: hdr.version is the protocol version of the message. The server answers a
+ * version it does not speak with status -EPROTONOSUPPORT, a struct domus_ctl_versions
+ * payload saying which it does, and then closes the connection. Any change to a body's
+ * layout or meaning is a new version; the server keeps serving the previous one.
+ *
+ * Errors of the stream itself (bad magic, a body over the limit, a header or body cut short
+ * by the client closing) end the connection, after an error reply where one can be sent.
+ * A well-framed request of a type the server does not know gets -EOPNOTSUPP; a body of the
+ * wrong size gets -EINVAL. Neither ends the connection.
+ */
+#ifndef DOMUS_CONTROL_H
+#define DOMUS_CONTROL_H
+
+#include <stdint.h>
+
+/* Both ends are on the same host: the wire order is the host's, which must be little-endian. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the control protocol is little-endian: a big-endian port must byte-swap");
+
+#define DOMUS_CTL_MAGIC		0x434d4f44u	/* "DOMC" on the wire */
+#define DOMUS_CTL_VERSION	1		/* what both ends speak and send */
+#define DOMUS_CTL_VERSION_MIN	1		/* the oldest version the server still serves */
+#define DOMUS_CTL_MAX_BODY	65536u
+#define DOMUS_CTL_MAX_FDS	8		/* per message */
+
+struct domus_ctl_hdr {
+	uint32_t magic;		/* DOMUS_CTL_MAGIC */
+	uint16_t version;	/* DOMUS_CTL_VERSION */
+	uint16_t type;		/* enum domus_ctl_type, | DOMUS_CTL_REPLY in replies */
+	uint32_t id;		/* request id, echoed in the reply; 0 = event */
+	uint32_t len;		/* body bytes that follow, <= DOMUS_CTL_MAX_BODY */
+};
+_Static_assert(sizeof(struct domus_ctl_hdr) == 16, "wire size");
+
+#define DOMUS_CTL_REPLY		0x8000u		/* set in a reply's type */
+
+enum domus_ctl_type {
+	DOMUS_CTL_HELLO = 1,		/* body: client name (0-64 bytes of text); -> hello */
+	DOMUS_CTL_GET_INFO = 2,		/* empty; -> info + nr_vcpus * vcpu_info */
+	DOMUS_CTL_PAUSE = 3,		/* empty; every vCPU paused when the reply comes */
+	DOMUS_CTL_UNPAUSE = 4,		/* empty */
+	DOMUS_CTL_SHUTDOWN = 5,		/* struct domus_ctl_shutdown; the guest is asked */
+	DOMUS_CTL_DESTROY = 6,		/* empty; the VMM ends now, exit status 4 */
+	DOMUS_CTL_SUBSCRIBE = 7,	/* struct domus_ctl_subscribe */
+	DOMUS_CTL_GET_CONSOLE = 8,	/* empty; -> one fd: the guest's serial console */
+	DOMUS_CTL_SET_MEMORY_TARGET = 9, /* struct domus_ctl_memory_target (balloon) */
+
+	DOMUS_CTL_EVENT_STATE = 0x4001,	/* event (id 0): struct domus_ctl_event_state */
+};
+
+/* The first 8 bytes of every reply body. */
+struct domus_ctl_reply {
+	int32_t status;		/* 0 or -errno */
+	uint16_t msg_len;	/* text at the end of the body */
+	uint16_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_reply) == 8, "wire size");
+
+/* Payload of a -EPROTONOSUPPORT reply. */
+struct domus_ctl_versions {
+	uint16_t min_version;
+	uint16_t max_version;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_versions) == 8, "wire size");
+
+/* What this VMM offers (hello.features, info.features). */
+#define DOMUS_CTL_FEAT_CONSOLE	(1u << 0)	/* GET_CONSOLE works with this console kind */
+#define DOMUS_CTL_FEAT_BALLOON	(1u << 1)	/* SET_MEMORY_TARGET works */
+
+/* HELLO reply payload. */
+struct domus_ctl_hello {
+	uint16_t min_version;	/* versions this server speaks */
+	uint16_t max_version;
+	uint32_t features;	/* DOMUS_CTL_FEAT_* */
+	uint32_t pid;		/* the VMM's process id */
+	uint32_t reserved;
+	char vmm_version[16];	/* "0.1.0", NUL-padded */
+};
+_Static_assert(sizeof(struct domus_ctl_hello) == 32, "wire size");
+
+/*
+ * Domain states, numbered like the issue lists them (xm list's r b p s c, plus dying).
+ * Only the VMM's own view: a VMM that is gone reports nothing, libxc tells that case.
+ */
+enum domus_ctl_state {
+	DOMUS_CTL_STATE_RUNNING = 1,
+	DOMUS_CTL_STATE_BLOCKED = 2,	/* reserved: the VMM does not tell hlt from running */
+	DOMUS_CTL_STATE_PAUSED = 3,
+	DOMUS_CTL_STATE_SHUTDOWN = 4,	/* the machine ended; the VMM is about to exit */
+	DOMUS_CTL_STATE_CRASHED = 5,	/* the machine ended with a guest crash or host error */
+	DOMUS_CTL_STATE_DYING = 6,	/* reserved for libxc (VMM exiting, not yet reaped) */
+};
+
+/* Why a state was entered (event_state.reason). */
+enum domus_ctl_reason {
+	DOMUS_CTL_REASON_NONE = 0,
+	DOMUS_CTL_REASON_PAUSED = 1,	/* PAUSE from a client */
+	DOMUS_CTL_REASON_UNPAUSED = 2,	/* UNPAUSE from a client */
+	DOMUS_CTL_REASON_POWEROFF = 3,	/* the guest powered off (ACPI S5): exit status 0 */
+	DOMUS_CTL_REASON_REBOOT = 4,	/* the guest asked for a reset: exit status 2 */
+	DOMUS_CTL_REASON_CRASH = 5,	/* triple fault, KVM internal error: exit status 3 */
+	DOMUS_CTL_REASON_DESTROYED = 6,	/* stopped by the host (DESTROY, signals): status 4 */
+	DOMUS_CTL_REASON_HOST_ERROR = 7, /* the VMM failed: exit status 1 */
+	DOMUS_CTL_REASON_TEST_EXIT = 8,	/* the test device's exit port: status 64 + N */
+};
+
+/* GET_INFO reply payload, followed by nr_vcpus struct domus_ctl_vcpu_info. */
+struct domus_ctl_info {
+	uint32_t state;		/* enum domus_ctl_state */
+	uint32_t nr_vcpus;
+	uint64_t mem_bytes;	/* guest RAM */
+	uint64_t mem_target_bytes; /* balloon target; mem_bytes without a balloon */
+	uint64_t mem_actual_bytes; /* what the guest's balloon driver says it kept */
+	uint64_t uptime_ns;	/* since the vCPUs were started */
+	uint64_t cpu_time_ns;	/* sum over the vCPU threads */
+	uint32_t pid;
+	uint32_t features;	/* DOMUS_CTL_FEAT_* */
+};
+_Static_assert(sizeof(struct domus_ctl_info) == 56, "wire size");
+
+enum domus_ctl_vcpu_state {
+	DOMUS_CTL_VCPU_CREATED = 0,
+	DOMUS_CTL_VCPU_RUNNING = 1,
+	DOMUS_CTL_VCPU_PAUSED = 2,
+	DOMUS_CTL_VCPU_STOPPED = 3,
+};
+
+struct domus_ctl_vcpu_info {
+	uint32_t id;
+	uint32_t tid;		/* host thread id (for affinity, cgroups); 0 if not running */
+	uint32_t state;		/* enum domus_ctl_vcpu_state */
+	uint32_t reserved;
+	uint64_t cpu_time_ns;	/* utime + stime of the thread (/proc/self/task/TID/stat) */
+};
+_Static_assert(sizeof(struct domus_ctl_vcpu_info) == 24, "wire size");
+
+/* SHUTDOWN request body. */
+enum domus_ctl_shutdown_mode {
+	DOMUS_CTL_SHUTDOWN_POWER_BUTTON = 0,	/* press the ACPI power button */
+};
+
+struct domus_ctl_shutdown {
+	uint32_t mode;		/* enum domus_ctl_shutdown_mode; others: -EOPNOTSUPP */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_shutdown) == 8, "wire size");
+
+/* SUBSCRIBE request body: the events this connection gets from now on (0 = none). */
+#define DOMUS_CTL_EVENTS_STATE	(1u << 0)
+
+struct domus_ctl_subscribe {
+	uint32_t events;	/* DOMUS_CTL_EVENTS_*; unknown bits: -EINVAL */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_subscribe) == 8, "wire size");
+
+/* SET_MEMORY_TARGET request body. */
+struct domus_ctl_memory_target {
+	uint64_t target_bytes;	/* what the guest should keep; <= mem_bytes */
+};
+_Static_assert(sizeof(struct domus_ctl_memory_target) == 8, "wire size");
+
+/* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
+struct domus_ctl_event_state {
+	uint32_t state;		/* enum domus_ctl_state */
+	uint32_t reason;	/* enum domus_ctl_reason */
+	int32_t exit_status;	/* the VMM's exit status once the machine ended, else -1 */
+	uint16_t msg_len;
+	uint16_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_event_state) == 16, "wire size");
+
+#endif
