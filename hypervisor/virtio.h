@@ -149,6 +149,17 @@ void virtio_config_changed(struct virtio_dev *dev);
 int vq_pop(struct virtqueue *vq, struct vq_elem *elem);
 /* Return the chain with @written bytes written into its writable part. */
 void vq_push(struct virtqueue *vq, const struct vq_elem *elem, uint32_t written);
+
+/* One completed chain: its head and the bytes written into it (at most its in_len). */
+struct vq_used {
+	uint16_t head;
+	uint32_t len;
+};
+/*
+ * Return @n chains with a single used->idx update, so the driver sees them all at once
+ * (virtio-net's merged receive buffers must appear together, §5.1.6.4).
+ */
+void vq_push_many(struct virtqueue *vq, const struct vq_used *used, unsigned int n);
 /* Interrupt the driver for this queue if it wants one (NO_INTERRUPT / EVENT_IDX). */
 void vq_notify(struct virtqueue *vq);
 

@@ -15,9 +15,9 @@
  * reading the tap until the guest kicks the receive queue: nothing is dropped for lack of
  * room, and the tap's own queue pushes back on the sender.
  *
- * The bounce copy costs one memcpy per received frame; in exchange the thread never has to
- * take chains from the ring before it knows the frame's length, and a chain the guest gave
- * us is always used completely or not at all.
+ * The bounce copy costs one memcpy per received frame; in exchange the frame's length is
+ * known before any chain is taken, so the thread takes exactly the chains it needs and
+ * never has to give one back (the transport has no way to).
  */
 #include <endian.h>
 #include <errno.h>
@@ -101,10 +101,6 @@ struct virtio_net_hdr_v1 {
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == VNET_HDR_LEN, "vnet header size");
 
 /* A receive chain filled with part of the current frame, not yet returned to the guest. */
-struct rx_chain {
-	uint16_t head;
-	uint32_t len;
-};
 
 struct vnet {
 	struct virtio_dev *vdev;
@@ -126,7 +122,7 @@ struct vnet {
 	bool rx_first_held;		/* rx_first is taken from the ring, not yet returned */
 	size_t rx_off;			/* bytes of rx_buf given a place in the guest's chains */
 	unsigned int rx_nr;		/* chains holding them, rx_first included */
-	struct rx_chain rx_used[VNET_QUEUE_SIZE];
+	struct vq_used rx_used[VNET_QUEUE_SIZE];
 	struct vq_elem rx_first;	/* gets the header, written last (num_buffers) */
 	struct vq_elem rx_elem;
 	struct vq_elem tx_elem;
@@ -195,8 +191,10 @@ static unsigned int iov_slice(const struct iovec *iov, unsigned int n, uint64_t 
 	return k;
 }
 
-/* Send one chain's frame. The header goes from a checked local copy: the guest may change
- * its own copy at any time. */
+/*
+ * Send one chain's frame. The header goes from a checked local copy: the guest may change
+ * its own at any time.
+ */
 static void tx_one(struct vnet *net, const struct vq_elem *elem)
 {
 	struct virtio_net_hdr_v1 hdr;
@@ -287,28 +285,6 @@ static bool rx_hdr_ok(const struct vnet *net, struct virtio_net_hdr_v1 *h)
 	return !(h->gso_type & VIRTIO_NET_HDR_GSO_ECN) || has(net, VIRTIO_NET_F_GUEST_ECN);
 }
 
-/*
- * vq_push() for every chain of the frame with a single used->idx update: a merged frame
- * must become visible to the driver all at once (§5.1.6.3.2, "MUST use all buffers ...
- * together"), or a driver polling the ring sees num_buffers chains of which some are
- * missing and drops the frame.
- */
-static void rx_push_chains(struct virtqueue *vq, const struct rx_chain *c, unsigned int n)
-{
-	uint8_t *used = vm_gpa_to_hva(vq->vdev->vm, vq->used_gpa, 6 + 8ULL * vq->size);
-
-	if (!used || !vq->enabled)
-		return;
-	for (unsigned int i = 0; i < n; i++) {
-		uint32_t ue[2] = { c[i].head, c[i].len };
-		uint16_t slot = (uint16_t)(vq->used_idx + i) % vq->size;
-
-		memcpy(used + 4 + 8ULL * slot, ue, sizeof(ue));
-	}
-	vq->used_idx += n;
-	__atomic_store_n((uint16_t *)(used + 2), vq->used_idx, __ATOMIC_RELEASE);
-}
-
 /* The frame's chains went with the rings (reset), or were returned: start afresh. */
 static void rx_forget_chains(struct vnet *net)
 {
@@ -361,7 +337,7 @@ static int rx_first_chain(struct vnet *net)
 	len = net->rx_first.in_len < net->rx_len ? net->rx_first.in_len : net->rx_len;
 	if (len < net->rx_len && !has(net, VIRTIO_NET_F_MRG_RXBUF))
 		return -EMSGSIZE;
-	net->rx_used[0] = (struct rx_chain){ net->rx_first.head, len };
+	net->rx_used[0] = (struct vq_used){ net->rx_first.head, len };
 	net->rx_nr = 1;
 	net->rx_off = len;
 	return 1;
@@ -378,7 +354,7 @@ static int rx_more_chains(struct vnet *net)
 		if (rx_pop(net, elem) <= 0)
 			return 0;
 		n = vq_elem_write(elem, 0, net->rx_buf + net->rx_off, net->rx_len - net->rx_off);
-		net->rx_used[net->rx_nr++] = (struct rx_chain){ elem->head, n };
+		net->rx_used[net->rx_nr++] = (struct vq_used){ elem->head, n };
 		net->rx_off += n;
 	}
 	return 1;
@@ -399,6 +375,7 @@ enum rx_result { RX_WAIT, RX_DELIVERED, RX_DROPPED };
 static enum rx_result rx_place(struct vnet *net)
 {
 	struct virtio_net_hdr_v1 hdr;
+	uint16_t nr_le;
 	int ret;
 
 	if (!rx_ready(net->vdev))
@@ -420,11 +397,10 @@ static enum rx_result rx_place(struct vnet *net)
 	}
 	if (!rx_more_chains(net))
 		return RX_WAIT;
-	hdr.num_buffers = htole16(net->rx_nr);
-	memcpy(net->rx_buf + offsetof(struct virtio_net_hdr_v1, num_buffers), &hdr.num_buffers,
-	       sizeof(hdr.num_buffers));
+	nr_le = htole16(net->rx_nr);
+	memcpy(net->rx_buf + offsetof(struct virtio_net_hdr_v1, num_buffers), &nr_le, 2);
 	vq_elem_write(&net->rx_first, 0, net->rx_buf, net->rx_used[0].len);
-	rx_push_chains(&net->vdev->vqs[VNET_RXQ], net->rx_used, net->rx_nr);
+	vq_push_many(&net->vdev->vqs[VNET_RXQ], net->rx_used, net->rx_nr);
 	net->stats.rx_packets++;
 	net->stats.rx_bytes += net->rx_len - VNET_HDR_LEN;
 	rx_forget_chains(net);

@@ -168,18 +168,28 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
 	return 1;
 }
 
-void vq_push(struct virtqueue *vq, const struct vq_elem *elem, uint32_t written)
+void vq_push_many(struct virtqueue *vq, const struct vq_used *u, unsigned int n)
 {
 	uint8_t *used = used_ring(vq);
-	struct vring_used_elem ue = { elem->head, written };
 
 	if (!used || !vq->enabled)
 		return;
-	if (written > elem->in_len)
-		ue.len = elem->in_len;	/* never claim more than the driver gave us */
-	memcpy(used + 4 + 8ULL * (vq->used_idx % vq->size), &ue, sizeof(ue));
-	vq->used_idx++;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vring_used_elem ue = { u[i].head, u[i].len };
+		uint16_t slot = (uint16_t)(vq->used_idx + i) % vq->size;
+
+		memcpy(used + 4 + 8ULL * slot, &ue, sizeof(ue));
+	}
+	vq->used_idx += n;
 	__atomic_store_n((uint16_t *)(used + 2), vq->used_idx, __ATOMIC_RELEASE);
+}
+
+void vq_push(struct virtqueue *vq, const struct vq_elem *elem, uint32_t written)
+{
+	/* Never claim more than the driver gave us. */
+	struct vq_used u = { elem->head, written < elem->in_len ? written : elem->in_len };
+
+	vq_push_many(vq, &u, 1);
 }
 
 /* virtio 1.2 §2.7.10: interrupt when the used index crosses used_event. */
