@@ -296,18 +296,12 @@ static int do_hello(struct ctl_server *ctl, struct ctl_client *c, const uint8_t 
 	return 0;
 }
 
-/*
- * A vCPU thread's host thread id. glibc's pthread_getcpuclockid() builds the clock id from
- * the tid exactly as the kernel decodes it (CPUCLOCK_PID: ~(clock >> 3)), and vcpu.c does
- * not record gettid(). An exited thread makes it fail (ESRCH): 0.
- */
+/* A vCPU thread's host thread id; 0 before it started or once it has ended. */
 static pid_t vcpu_tid(struct vcpu *vcpu)
 {
-	clockid_t clk;
-
-	if (!vcpu->thread_started || pthread_getcpuclockid(vcpu->thread, &clk))
+	if (vcpu_get_run_state(vcpu) == VCPU_STOPPED)
 		return 0;
-	return (pid_t)~(clk >> 3);
+	return __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
 }
 
 /* utime + stime of one of our threads, from /proc/self/task/TID/stat (fields 14, 15). */

@@ -283,6 +283,10 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	sigset_t kick;
 
+	pthread_mutex_lock(&vcpu->lock);
+	__atomic_store_n(&vcpu->tid, gettid(), __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vcpu->cond);	/* vcpu_start() waits for the tid */
+	pthread_mutex_unlock(&vcpu->lock);
 	sigemptyset(&kick);
 	sigaddset(&kick, SIG_VCPU_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
@@ -330,6 +334,11 @@ int vcpu_start(struct vcpu *vcpu)
 	if (ret)
 		return -ret;
 	vcpu->thread_started = true;
+	/* Return with the thread id known, so affinity and CPU time can be asked for at once. */
+	pthread_mutex_lock(&vcpu->lock);
+	while (!__atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&vcpu->cond, &vcpu->lock);
+	pthread_mutex_unlock(&vcpu->lock);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <domus/cleanup.h>
 
@@ -53,6 +54,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	pid_t tid;			/* host thread id once started (affinity, CPU time); 0 before */
 
 	pthread_mutex_t lock;		/* protects state and target */
 	pthread_cond_t cond;		/* signalled on every state change */
