@@ -13,7 +13,9 @@
  * it. Nothing a guest writes can make the VMM touch memory outside guest RAM.
  *
  * Locking: dev->lock protects the transport state and the queues. The worker holds it
- * while it calls queue_notify(); vCPU threads take it for register accesses.
+ * while it calls queue_notify(); vCPU threads take it for register accesses. A device may
+ * drop it around slow work (disk I/O) and must then check reset_gen before touching the
+ * queue again.
  */
 #ifndef DOMUS_VIRTIO_H
 #define DOMUS_VIRTIO_H
@@ -103,6 +105,7 @@ struct virtio_dev {
 	uint64_t bar_addr;		/* BAR0 where the guest put it; 0 when unmapped */
 
 	uint8_t status;
+	uint64_t reset_gen;		/* bumped by every reset: work begun before it is void */
 	uint32_t device_feature_sel, driver_feature_sel;
 	uint64_t driver_features;	/* what the driver accepted */
 	uint16_t queue_sel;

@@ -108,6 +108,9 @@ struct vblk {
 	struct iovec data[VQ_MAX_SEGS];
 };
 
+/* Counters are bumped by the worker while it does I/O without the device lock. */
+#define STAT_ADD(blk, field, n) __atomic_add_fetch(&(blk)->stats.field, (n), __ATOMIC_RELAXED)
+
 static bool range_ok(const struct vblk *blk, uint64_t sector, uint64_t nsec)
 {
 	return sector <= blk->capacity && nsec <= blk->capacity - sector;
@@ -197,11 +200,11 @@ static uint8_t do_rw(struct vblk *blk, const struct vq_elem *elem, uint64_t sect
 		return VIRTIO_BLK_S_IOERR;
 	}
 	if (write) {
-		blk->stats.writes++;
-		blk->stats.write_bytes += len;
+		STAT_ADD(blk, writes, 1);
+		STAT_ADD(blk, write_bytes, len);
 	} else {
-		blk->stats.reads++;
-		blk->stats.read_bytes += len;
+		STAT_ADD(blk, reads, 1);
+		STAT_ADD(blk, read_bytes, len);
 		*written = len;
 	}
 	return VIRTIO_BLK_S_OK;
@@ -218,7 +221,7 @@ static uint8_t do_flush(struct vblk *blk, const struct vq_elem *elem)
 		pr_warn("%s: flush: %m", blk->name);
 		return VIRTIO_BLK_S_IOERR;
 	}
-	blk->stats.flushes++;
+	STAT_ADD(blk, flushes, 1);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -329,9 +332,9 @@ static uint8_t do_discard_zeroes(struct vblk *blk, const struct vq_elem *elem, b
 	if (zeroes && sync_if_writethrough(blk))
 		return VIRTIO_BLK_S_IOERR;
 	if (zeroes)
-		blk->stats.write_zeroes++;
+		STAT_ADD(blk, write_zeroes, 1);
 	else
-		blk->stats.discards++;
+		STAT_ADD(blk, discards, 1);
 	return VIRTIO_BLK_S_OK;
 }
 
@@ -373,14 +376,26 @@ static void vblk_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 
 		/* No writable byte for the status: the driver cannot learn anything. */
 		if (!elem->in_len) {
-			blk->stats.errors++;
+			STAT_ADD(blk, errors, 1);
 			vq_push(vq, elem, 0);
 			pushed = true;
 			continue;
 		}
+		/*
+		 * The I/O itself runs without the device lock, so a vCPU touching the
+		 * device's registers never waits for the disk (an fdatasync can take a
+		 * while). If the driver reset the device meanwhile, the request belongs to
+		 * rings that are gone: drop its completion.
+		 */
+		uint64_t gen = dev->reset_gen;
+
+		pthread_mutex_unlock(&dev->lock);
 		status = do_request(blk, elem, &written);
+		pthread_mutex_lock(&dev->lock);
+		if (gen != dev->reset_gen)
+			return;
 		if (status != VIRTIO_BLK_S_OK) {
-			blk->stats.errors++;
+			STAT_ADD(blk, errors, 1);
 			written = 0;
 		}
 		vq_elem_write(elem, elem->in_len - 1, &status, 1);
@@ -668,7 +683,10 @@ void vblk_free(struct vblk *blk)
 
 void vblk_get_stats(struct vblk *blk, struct vblk_stats *st)
 {
-	pthread_mutex_lock(&blk->vdev->lock);
-	*st = blk->stats;
-	pthread_mutex_unlock(&blk->vdev->lock);
+	const uint64_t *src = (const uint64_t *)&blk->stats;
+	uint64_t *dst = (uint64_t *)st;
+
+	_Static_assert(sizeof(*st) % sizeof(uint64_t) == 0, "vblk_stats holds only u64s");
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }

@@ -178,6 +178,7 @@ static void device_reset(struct virtio_dev *dev)
 {
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
+	dev->reset_gen++;
 	for (unsigned int i = 0; i < dev->ops->num_queues; i++)
 		reset_queue(dev, &dev->vqs[i]);
 	dev->status = 0;
