@@ -169,6 +169,10 @@ void vq_notify(struct virtqueue *vq);
 /* Transport internal: raise MSI-X @vector (or record it pending while masked). */
 void virtio_signal_vector(struct virtio_dev *dev, uint16_t vector);
 
+/* The @len bytes at @off of the segments @iov[0..n), as new segments in @out. Return: count. */
+unsigned int iov_slice(const struct iovec *iov, unsigned int n, uint64_t off, uint64_t len,
+		       struct iovec *out);
+
 /* Copy between a flat buffer and a chain's readable / writable segments. */
 size_t vq_elem_read(const struct vq_elem *elem, uint64_t off, void *buf, size_t len);
 size_t vq_elem_write(const struct vq_elem *elem, uint64_t off, const void *buf, size_t len);

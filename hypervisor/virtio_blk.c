@@ -116,29 +116,6 @@ static bool range_ok(const struct vblk *blk, uint64_t sector, uint64_t nsec)
 	return sector <= blk->capacity && nsec <= blk->capacity - sector;
 }
 
-/* The @len bytes at @off of the segments @iov[0..n), as new segments in @out. Return: count. */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int n, uint64_t off,
-			      uint64_t len, struct iovec *out)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		uint64_t seg = iov[i].iov_len;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		seg -= off;
-		if (seg > len)
-			seg = len;
-		out[k++] = (struct iovec){ (uint8_t *)iov[i].iov_base + off, seg };
-		len -= seg;
-		off = 0;
-	}
-	return k;
-}
-
 /* preadv/pwritev until every byte moved. Return: 0, or -errno (-EIO: the file ended). */
 static int rw_all(int fd, struct iovec *iov, unsigned int n, uint64_t off, bool write)
 {

@@ -168,29 +168,6 @@ static bool tx_hdr_ok(const struct vnet *net, struct virtio_net_hdr_v1 *h, uint6
 	return h->flags && h->gso_size;
 }
 
-/* The @len bytes at @off of @iov[0..n) as new segments in @out. Return: their count. */
-static unsigned int iov_slice(const struct iovec *iov, unsigned int n, uint64_t off,
-			      uint64_t len, struct iovec *out)
-{
-	unsigned int k = 0;
-
-	for (unsigned int i = 0; i < n && len; i++) {
-		uint64_t seg = iov[i].iov_len;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		seg -= off;
-		if (seg > len)
-			seg = len;
-		out[k++] = (struct iovec){ (uint8_t *)iov[i].iov_base + off, seg };
-		len -= seg;
-		off = 0;
-	}
-	return k;
-}
-
 /*
  * Send one chain's frame. The header goes from a checked local copy: the guest may change
  * its own at any time.

@@ -258,3 +258,25 @@ size_t vq_elem_write(const struct vq_elem *elem, uint64_t off, const void *buf, 
 	}
 	return done;
 }
+
+unsigned int iov_slice(const struct iovec *iov, unsigned int n, uint64_t off, uint64_t len,
+		       struct iovec *out)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n && len; i++) {
+		uint64_t seg = iov[i].iov_len;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		seg -= off;
+		if (seg > len)
+			seg = len;
+		out[k++] = (struct iovec){ (uint8_t *)iov[i].iov_base + off, seg };
+		len -= seg;
+		off = 0;
+	}
+	return k;
+}
