@@ -234,6 +234,10 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_HLT:		/* not seen with the in-kernel LAPIC; harmless */
 		return false;
 	case KVM_EXIT_SHUTDOWN:
+		/* On SVM, KVM re-initialises the vCPU on a shutdown intercept (the VMCB is
+		 * undefined after it): what we can read then is the power-on state. */
+		pr_info("vcpu %u: registers after the triple fault (on AMD hosts KVM has already "
+			"reset them to the power-on state)", vcpu->id);
 		dump_regs(vcpu);
 		vm_request_exit(vcpu->vm, DOMUS_EXIT_CRASH,
 				"guest crashed: triple fault on vcpu %u", vcpu->id);
