@@ -24,6 +24,8 @@
 #include "pm.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
+#include "virtio_blk.h"
+#include "virtio_net.h"
 #include "vm.h"
 
 #define HDR_SIZE	sizeof(struct domus_ctl_hdr)
@@ -297,13 +299,6 @@ static int do_hello(struct ctl_server *ctl, struct ctl_client *c, const uint8_t 
 }
 
 /* A vCPU thread's host thread id; 0 before it started or once it has ended. */
-static pid_t vcpu_tid(struct vcpu *vcpu)
-{
-	if (vcpu_get_run_state(vcpu) == VCPU_STOPPED)
-		return 0;
-	return __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
-}
-
 /* utime + stime of one of our threads, from /proc/self/task/TID/stat (fields 14, 15). */
 static int thread_cpu_ns(pid_t tid, uint64_t *ret_ns)
 {
@@ -412,11 +407,18 @@ static int do_shutdown(struct ctl_server *ctl, struct ctl_client *c, const uint8
 	int ret;
 
 	memcpy(&req, body, sizeof(req));
-	if (req.mode != DOMUS_CTL_SHUTDOWN_POWER_BUTTON) {
-		set_msg(r, "shutdown mode %u is not supported (0: ACPI power button)", req.mode);
+	if (req.mode != DOMUS_CTL_SHUTDOWN_POWER_BUTTON && req.mode != DOMUS_CTL_SHUTDOWN_REBOOT) {
+		set_msg(r, "shutdown mode %u is not supported (0: ACPI power button, 1: reboot)",
+			req.mode);
 		return -EOPNOTSUPP;
 	}
-	pr_info("control client: pressing the ACPI power button");
+	if (req.mode == DOMUS_CTL_SHUTDOWN_REBOOT) {
+		pthread_mutex_lock(&ctl->vm->exit_lock);
+		ctl->vm->reboot_on_poweroff = true;
+		pthread_mutex_unlock(&ctl->vm->exit_lock);
+	}
+	pr_info("control client: pressing the ACPI power button%s",
+		req.mode == DOMUS_CTL_SHUTDOWN_REBOOT ? " (reboot)" : "");
 	ret = pm_press_power_button(ctl->vm->pm);
 	if (ret)
 		set_msg(r, "cannot press the power button: %s", strerror(-ret));
@@ -497,6 +499,69 @@ static int do_set_memory_target(struct ctl_server *ctl, struct ctl_client *c,
 	return ret;
 }
 
+static int do_reset(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+		    size_t len, struct ctl_reply *r)
+{
+	vm_request_exit(ctl->vm, DOMUS_EXIT_REBOOT, "reset by a control client");
+	return 0;
+}
+
+static void fill_net_stats(struct vnet *net, struct domus_ctl_net_stats *ns)
+{
+	struct vnet_stats st;
+
+	vnet_get_stats(net, &st);
+	*ns = (struct domus_ctl_net_stats){
+		.rx_packets = st.rx_packets, .rx_bytes = st.rx_bytes,
+		.rx_dropped = st.rx_dropped, .rx_errors = st.rx_errors,
+		.tx_packets = st.tx_packets, .tx_bytes = st.tx_bytes,
+		.tx_dropped = st.tx_dropped, .tx_errors = st.tx_errors,
+	};
+	vnet_get_identity(net, ns->ifname, ns->mac);
+}
+
+static int do_get_stats(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			size_t len, struct ctl_reply *r)
+{
+	struct vm *vm = ctl->vm;
+	struct domus_ctl_stats *st = (void *)r->payload;
+	struct domus_ctl_blk_stats *bs = (void *)(st + 1);
+	struct domus_ctl_net_stats *ns = (void *)(bs + vm->nr_disks);
+
+	_Static_assert(sizeof(*st) + VM_MAX_DISKS * sizeof(*bs) + VM_MAX_NICS * sizeof(*ns) <=
+		       MAX_PAYLOAD, "every device's statistics fit");
+	*st = (struct domus_ctl_stats){ .nr_disks = vm->nr_disks, .nr_nics = vm->nr_nets };
+	if (vm->balloon) {
+		struct vballoon_stats b;
+
+		vballoon_get_stats(vm->balloon, &b);
+		for (unsigned int t = 0; t < DOMUS_CTL_BALLOON_STATS && t < VBALLOON_STAT_NR; t++)
+			st->balloon[t] = b.val[t];
+		st->balloon_valid = b.valid & ((1u << DOMUS_CTL_BALLOON_STATS) - 1);
+		if (b.updated_ns) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			st->balloon_updated_ns = now.tv_sec * 1000000000ull + now.tv_nsec -
+						 b.updated_ns;
+		}
+	}
+	for (unsigned int i = 0; i < vm->nr_disks; i++) {
+		struct vblk_stats b;
+
+		vblk_get_stats(vm->disks[i], &b);
+		bs[i] = (struct domus_ctl_blk_stats){
+			.reads = b.reads, .writes = b.writes, .read_bytes = b.read_bytes,
+			.write_bytes = b.write_bytes, .flushes = b.flushes, .discards = b.discards,
+			.write_zeroes = b.write_zeroes, .errors = b.errors,
+		};
+	}
+	for (unsigned int i = 0; i < vm->nr_nets; i++)
+		fill_net_stats(vm->nets[i], &ns[i]);
+	r->len = (uint8_t *)(ns + vm->nr_nets) - r->payload;
+	return 0;
+}
+
 static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_HELLO] = { do_hello, 0, 64 },
 	[DOMUS_CTL_GET_INFO] = { do_get_info, 0, 0 },
@@ -507,6 +572,8 @@ static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_SUBSCRIBE] = { do_subscribe, 8, 8 },
 	[DOMUS_CTL_GET_CONSOLE] = { do_get_console, 0, 0 },
 	[DOMUS_CTL_SET_MEMORY_TARGET] = { do_set_memory_target, 8, 8 },
+	[DOMUS_CTL_RESET] = { do_reset, 0, 0 },
+	[DOMUS_CTL_GET_STATS] = { do_get_stats, 0, 0 },
 };
 
 /* Run one complete request and queue its reply (then the state event it caused, if any). */
@@ -866,6 +933,19 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 	flush_all(ctl, 1000);
 }
 
+void ctl_machine_restarting(struct ctl_server *ctl)
+{
+	char msg[MAX_MSG];
+
+	if (!ctl)
+		return;
+	pthread_mutex_lock(&ctl->vm->exit_lock);
+	snprintf(msg, sizeof(msg), "%.200s; restarting", ctl->vm->exit_reason);
+	pthread_mutex_unlock(&ctl->vm->exit_lock);
+	broadcast_state(ctl, DOMUS_CTL_STATE_RUNNING, DOMUS_CTL_REASON_REBOOT, -1, msg);
+	flush_all(ctl, 1000);
+}
+
 /* ---- set-up ---- */
 
 int ctl_parse_fd(const char *arg, int *ret_fd)
@@ -963,6 +1043,7 @@ int ctl_create(struct vm *vm, const struct ctl_config *cfg, struct ctl_server **
 	if (!ctl)
 		return -ENOMEM;
 	ctl->vm = vm;
+	ctl->paused = cfg->start_paused;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	if (cfg->listen_fd >= 0) {
 		r = adopt_listener(cfg->listen_fd);

@@ -24,6 +24,7 @@ struct ctl_server;
 struct ctl_config {
 	const char *path;	/* --control PATH: listen here (mode 0600), removed at exit */
 	int listen_fd;		/* --control-fd N: an inherited listening socket, or -1 */
+	bool start_paused;	/* --paused: the vCPUs start paused */
 };
 
 /* Parse --control-fd's argument. Return: 0 or -EINVAL. Non-logging. */
@@ -47,6 +48,13 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
  * what is queued for it.
  */
 void ctl_machine_ended(struct ctl_server *ctl, int status);
+
+/*
+ * ctl_machine_restarting() - the guest rebooted and the VMM is about to exec itself again
+ * (--on-reboot restart): tell subscribers (state running, reason reboot, no exit status)
+ * and let them read it. Their connections end with the exec; libxc connects again.
+ */
+void ctl_machine_restarting(struct ctl_server *ctl);
 
 /* Close every connection and the listening sockets, remove --control's path. NULL-safe. */
 struct ctl_server *ctl_free(struct ctl_server *ctl);

@@ -23,6 +23,7 @@
 #include "boot.h"
 #include "control.h"
 #include "layout.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "pci.h"
 #include "pm.h"
@@ -44,6 +45,15 @@ int log_verbose;
 static struct ctl_config control_cfg = { .listen_fd = -1 };
 static struct ctl_server *control;
 
+/* How the process lives around the machine (lifecycle.h). */
+static struct {
+	bool paused;			/* --paused: vCPUs wait for UNPAUSE */
+	bool restart_on_reboot;		/* --on-reboot restart */
+	int exit_fd;			/* --exit-fd: where the exit record goes, or -1 */
+	struct vcpu_pin *pins;		/* --vcpu-pin */
+	unsigned int nr_pins;
+} life = { .exit_fd = -1 };
+
 struct mapped_file {
 	void *data;
 	size_t size;
@@ -55,8 +65,9 @@ static void usage(FILE *f)
 		"Usage: domus-vmm --kernel PATH [options]\n"
 		"Run one virtual machine (a Domus domain) on /dev/kvm.\n"
 		"\n"
-		"  -k, --kernel PATH      Linux bzImage, or an ELF64 image (tiny test guests)\n"
-		"  -i, --initrd PATH      initial ramdisk for a Linux kernel\n"
+		"  -k, --kernel PATH      Linux bzImage, or an ELF64 image (tiny test guests);\n"
+		"                         fd=N for an inherited descriptor\n"
+		"  -i, --initrd PATH      initial ramdisk for a Linux kernel (or fd=N)\n"
 		"  -c, --cmdline STRING   kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
 		"  -m, --memory SIZE      guest RAM: bytes with a K, M or G suffix, a plain number\n"
 		"                         is MiB (default 256M)\n"
@@ -79,6 +90,14 @@ static void usage(FILE *f)
 		"      --control PATH     serve the control protocol (libxc, domus-xc) on a Unix\n"
 		"                         socket at PATH, mode 0600, removed at exit\n"
 		"      --control-fd N     serve it on the inherited listening socket N\n"
+		"      --paused           start with the vCPUs paused (a control client unpauses)\n"
+		"      --on-reboot ACTION exit (default: exit status 2) or restart: build the\n"
+		"                         machine afresh in the same process when the guest\n"
+		"                         reboots or a control client resets it\n"
+		"      --vcpu-pin I=CPUS  run vCPU I only on the host CPUs CPUS (\"0-3,6\")\n"
+		"      --kvm-fd N         use the inherited /dev/kvm descriptor N\n"
+		"      --exit-fd N        write how the machine ended (the exit record) to the\n"
+		"                         inherited file N\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -142,6 +161,21 @@ static int parse_net(struct vm_config *cfg, const char *arg)
 	return 0;
 }
 
+static int parse_pin(const char *arg)
+{
+	struct vcpu_pin *pins = reallocarray(life.pins, life.nr_pins + 1, sizeof(*pins));
+
+	if (!pins)
+		return -1;
+	life.pins = pins;
+	if (vcpu_pin_parse(arg, &pins[life.nr_pins])) {
+		pr_err("--vcpu-pin %s: expected VCPU=CPULIST, like 0=2 or 1=0-3,6", arg);
+		return -1;
+	}
+	life.nr_pins++;
+	return 0;
+}
+
 static void release_config(struct vm_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++)
@@ -157,7 +191,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 {
 	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG,
 	       OPT_BALLOON, OPT_NET };
-	enum { OPT_CONTROL = 512, OPT_CONTROL_FD };
+	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_PAUSED, OPT_ON_REBOOT, OPT_VCPU_PIN,
+	       OPT_KVM_FD, OPT_EXIT_FD };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -173,6 +208,11 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+		{ "vcpu-pin", required_argument, NULL, OPT_VCPU_PIN },
+		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -181,7 +221,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	int c;
 
 	*cfg = (struct vm_config){ .cmdline = DEFAULT_CMDLINE, .mem_size = DEFAULT_MEM_SIZE,
-				   .nr_vcpus = 1 };
+				   .nr_vcpus = 1, .kvm_fd = -1 };
 	while ((c = getopt_long(argc, argv, "k:i:c:m:p:vhV", opts, NULL)) != -1) {
 		char *end;
 
@@ -237,6 +277,27 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			}
 			break;
 		case OPT_ALLOW_NO_HWVIRT: cfg->allow_no_hwvirt = true; break;
+		case OPT_PAUSED: life.paused = true; break;
+		case OPT_ON_REBOOT:
+			if (strcmp(optarg, "exit") && strcmp(optarg, "restart")) {
+				pr_err("--on-reboot %s: expected exit or restart", optarg);
+				return -1;
+			}
+			life.restart_on_reboot = !strcmp(optarg, "restart");
+			break;
+		case OPT_VCPU_PIN:
+			if (parse_pin(optarg))
+				return -1;
+			break;
+		case OPT_KVM_FD:
+		case OPT_EXIT_FD:
+			if (ctl_parse_fd(optarg, c == OPT_KVM_FD ? &cfg->kvm_fd : &life.exit_fd) ||
+			    fcntl(c == OPT_KVM_FD ? cfg->kvm_fd : life.exit_fd, F_GETFD) < 0) {
+				pr_err("--%s %s: expected an open file descriptor",
+				       c == OPT_KVM_FD ? "kvm-fd" : "exit-fd", optarg);
+				return -1;
+			}
+			break;
 		case 'v': log_verbose = 1; break;
 		case 'h': usage(stdout); return 1;
 		case 'V': printf("domus-vmm %s\n", DOMUS_VERSION); return 1;
@@ -251,13 +312,32 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no kernel given: use --kernel PATH (see --help)");
 		return -1;
 	}
+	if (life.paused && !control_cfg.path && control_cfg.listen_fd < 0) {
+		pr_err("--paused needs --control or --control-fd: nothing could unpause it");
+		return -1;
+	}
+	control_cfg.start_paused = life.paused;
 	return 0;
+}
+
+/* "fd=N": a descriptor libxc opened for us (the VMM may not be allowed to open the path). */
+static int open_file(const char *path)
+{
+	int fd;
+
+	if (strncmp(path, "fd=", 3))
+		return open(path, O_RDONLY | O_CLOEXEC);
+	if (ctl_parse_fd(path + 3, &fd)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
 static int map_file(const char *path, const char *what, struct mapped_file *f)
 {
 	struct stat st;
-	int fd __close = open(path, O_RDONLY | O_CLOEXEC);
+	int fd __close = open_file(path);
 
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		pr_err("cannot open %s %s: %s", what, path, strerror(errno));
@@ -540,7 +620,7 @@ static int run_machine(struct vm *vm, int sfd)
 	int status;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = vcpu_start(vm->vcpus[i]);
+		int ret = vcpu_start(vm->vcpus[i], life.paused);
 
 		if (ret) {
 			vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot start vcpu %u: %s", i,
@@ -548,7 +628,11 @@ static int run_machine(struct vm *vm, int sfd)
 			break;
 		}
 	}
+	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
+		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");
 	main_loop(vm, sfd);
+	if (life.restart_on_reboot)
+		restart_capture_affinity(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_stop(vm->vcpus[i]);
 	pthread_mutex_lock(&vm->exit_lock);
@@ -559,6 +643,20 @@ static int run_machine(struct vm *vm, int sfd)
 		pr_info("%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);
 	return status;
+}
+
+static void write_exit_record(struct vm *vm, int status)
+{
+	if (life.exit_fd < 0)
+		return;
+	if (!vm || !vm->exit_requested) {
+		exit_record_write(life.exit_fd, status,
+				  "domus-vmm could not build the machine (see its log)");
+		return;
+	}
+	pthread_mutex_lock(&vm->exit_lock);
+	exit_record_write(life.exit_fd, status, vm->exit_reason);
+	pthread_mutex_unlock(&vm->exit_lock);
 }
 
 static void free_machine(struct vm *vm)
@@ -607,8 +705,13 @@ int main(int argc, char **argv)
 	    ctl_create(vm, &control_cfg, &control))
 		goto out;
 	status = run_machine(vm, sfd);
+	if (status == DOMUS_EXIT_REBOOT && life.restart_on_reboot) {
+		ctl_machine_restarting(control);
+		restart_exec(vm, argc, argv);	/* returns only on failure: exit status 2 */
+	}
 	ctl_machine_ended(control, status);
 out:
+	write_exit_record(vm, status);
 	control = ctl_free(control);
 	free_machine(vm);
 	release_config(&cfg);

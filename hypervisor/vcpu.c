@@ -325,14 +325,14 @@ static void install_kick(void)
 	sigaction(SIG_VCPU_KICK, &sa, NULL);
 }
 
-int vcpu_start(struct vcpu *vcpu)
+int vcpu_start(struct vcpu *vcpu, bool paused)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int ret;
 
 	pthread_once(&once, install_kick);
 	pthread_mutex_lock(&vcpu->lock);
-	vcpu->target = VCPU_RUNNING;
+	vcpu->target = paused ? VCPU_PAUSED : VCPU_RUNNING;
 	pthread_mutex_unlock(&vcpu->lock);
 	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (ret)
@@ -380,6 +380,13 @@ void vcpu_stop(struct vcpu *vcpu)
 		pthread_join(vcpu->thread, NULL);
 		vcpu->thread_started = false;
 	}
+}
+
+pid_t vcpu_tid(struct vcpu *vcpu)
+{
+	if (vcpu_get_run_state(vcpu) == VCPU_STOPPED)
+		return 0;
+	return __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
 }
 
 enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu)

@@ -68,11 +68,14 @@ void vcpu_free(struct vcpu *vcpu);
 /* CPUID, MSRs and LAPIC LINT pins; for the BSP also the entry registers of @entry. */
 int vcpu_setup(struct vcpu *vcpu, const struct boot_entry *entry) _must_check_;
 
-int vcpu_start(struct vcpu *vcpu) _must_check_;
+/* Start the thread; with @paused it waits in PAUSED for vcpu_resume() before any KVM_RUN. */
+int vcpu_start(struct vcpu *vcpu, bool paused) _must_check_;
 void vcpu_pause(struct vcpu *vcpu);
 void vcpu_resume(struct vcpu *vcpu);
 void vcpu_stop(struct vcpu *vcpu);	/* stops and joins the thread */
 enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu);
+/* The host thread id while the thread exists, else 0. */
+pid_t vcpu_tid(struct vcpu *vcpu);
 
 /* Only while the vCPU is not running (CREATED, PAUSED or STOPPED). */
 int vcpu_save_state(struct vcpu *vcpu, struct vcpu_state *st) _must_check_;

@@ -885,3 +885,9 @@ void vnet_get_stats(struct vnet *net, struct vnet_stats *st)
 	*st = net->stats;
 	pthread_mutex_unlock(&net->vdev->lock);
 }
+
+void vnet_get_identity(struct vnet *net, char ifname[VNET_IFNAMSIZ], uint8_t mac[6])
+{
+	memcpy(ifname, net->ifname, VNET_IFNAMSIZ);
+	memcpy(mac, net->config.mac, 6);
+}

@@ -60,5 +60,7 @@ int vnet_create(struct vm *vm, const struct vnet_config *cfg, struct vnet **out)
 void vnet_free(struct vnet *net);
 
 void vnet_get_stats(struct vnet *net, struct vnet_stats *st);
+/* The tap's name and the guest's MAC address, as statistics report them. */
+void vnet_get_identity(struct vnet *net, char ifname[VNET_IFNAMSIZ], uint8_t mac[6]);
 
 #endif

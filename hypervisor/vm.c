@@ -33,11 +33,17 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "immediate exit" },
 };
 
-static int open_kvm(struct vm *vm)
+static int open_kvm(struct vm *vm, int kvm_fd)
 {
 	int version;
 
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	/* An inherited descriptor (--kvm-fd) lets the VMM run without access to /dev/kvm. */
+	if (kvm_fd >= 0 && fcntl(kvm_fd, F_SETFD, FD_CLOEXEC) == 0)
+		vm->kvm_fd = kvm_fd;
+	else if (kvm_fd >= 0)
+		vm->kvm_fd = -1;
+	else
+		vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		int err = -errno;
 
@@ -132,7 +138,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	pthread_rwlock_init(&vm->pio.lock, NULL);
 	pthread_rwlock_init(&vm->mmio.lock, NULL);
 	vm->exit_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = vm->exit_event_fd < 0 ? -errno : open_kvm(vm);
+	ret = vm->exit_event_fd < 0 ? -errno : open_kvm(vm, cfg->kvm_fd);
 	if (ret)
 		goto fail;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -234,6 +240,11 @@ void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt,
 		va_start(ap, fmt);
 		vsnprintf(vm->exit_reason, sizeof(vm->exit_reason), fmt, ap);
 		va_end(ap);
+		if (status == DOMUS_EXIT_POWEROFF && vm->reboot_on_poweroff) {
+			vm->exit_status = DOMUS_EXIT_REBOOT;
+			snprintf(vm->exit_reason, sizeof(vm->exit_reason),
+				 "guest shut down for the reboot a control client asked for");
+		}
 	}
 	pthread_mutex_unlock(&vm->exit_lock);
 	if (write(vm->exit_event_fd, &one, sizeof(one)) < 0)

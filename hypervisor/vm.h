@@ -49,6 +49,7 @@ struct vm_config {
 	bool rng;
 	bool balloon;
 	uint64_t balloon_target;	/* bytes the guest should keep; 0: all of mem_size */
+	int kvm_fd;			/* --kvm-fd: inherited /dev/kvm, or -1 to open it */
 };
 
 /*
@@ -113,6 +114,8 @@ struct vm {
 	enum domus_vmm_exit exit_status; /* under exit_lock */
 	char exit_reason[256];		/* under exit_lock */
 	int exit_event_fd;		/* eventfd the main loop waits on */
+	/* A control client asked for a reboot: the guest's next poweroff counts as one. */
+	bool reboot_on_poweroff;	/* under exit_lock */
 };
 
 /* The VM-wide in-kernel state (both PICs, IOAPIC, PIT, kvmclock): saved and restored as is. */

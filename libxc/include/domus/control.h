@@ -72,6 +72,9 @@ enum domus_ctl_type {
 	DOMUS_CTL_SUBSCRIBE = 7,	/* struct domus_ctl_subscribe */
 	DOMUS_CTL_GET_CONSOLE = 8,	/* empty; -> one fd: the guest's serial console */
 	DOMUS_CTL_SET_MEMORY_TARGET = 9, /* struct domus_ctl_memory_target (balloon) */
+	/* 16..31: domain control. */
+	DOMUS_CTL_RESET = 16,		/* empty; hard reset: the machine reboots now */
+	DOMUS_CTL_GET_STATS = 17,	/* empty; -> stats + disks * blk_stats + nics * net_stats */
 
 	DOMUS_CTL_EVENT_STATE = 0x4001,	/* event (id 0): struct domus_ctl_event_state */
 };
@@ -166,6 +169,8 @@ _Static_assert(sizeof(struct domus_ctl_vcpu_info) == 24, "wire size");
 /* SHUTDOWN request body. */
 enum domus_ctl_shutdown_mode {
 	DOMUS_CTL_SHUTDOWN_POWER_BUTTON = 0,	/* press the ACPI power button */
+	DOMUS_CTL_SHUTDOWN_REBOOT = 1,		/* press it, and count the guest's poweroff
+						 * as a reboot (libvirt's ACPI reboot) */
 };
 
 struct domus_ctl_shutdown {
@@ -188,6 +193,37 @@ struct domus_ctl_memory_target {
 	uint64_t target_bytes;	/* what the guest should keep; <= mem_bytes */
 };
 _Static_assert(sizeof(struct domus_ctl_memory_target) == 8, "wire size");
+
+/* GET_STATS reply payload: this, then nr_disks blk_stats, then nr_nics net_stats. */
+#define DOMUS_CTL_BALLOON_STATS 10	/* virtio-balloon statistics tags 0..9 */
+
+struct domus_ctl_stats {
+	uint32_t nr_disks;	/* in PCI order: vda, vdb, ... */
+	uint32_t nr_nics;
+	uint32_t balloon_valid;	/* bit n: balloon[n] came from the guest's last report */
+	uint32_t reserved;
+	uint64_t balloon_updated_ns; /* age of that report (0: none yet) */
+	uint64_t balloon[DOMUS_CTL_BALLOON_STATS]; /* the guest's words, by virtio tag */
+};
+_Static_assert(sizeof(struct domus_ctl_stats) == 104, "wire size");
+
+struct domus_ctl_blk_stats {
+	uint64_t reads, writes;		/* requests completed successfully */
+	uint64_t read_bytes, write_bytes;
+	uint64_t flushes, discards, write_zeroes;
+	uint64_t errors;		/* requests failed or dropped */
+};
+_Static_assert(sizeof(struct domus_ctl_blk_stats) == 64, "wire size");
+
+struct domus_ctl_net_stats {
+	char ifname[16];		/* the tap, NUL-padded */
+	uint8_t mac[6];			/* the guest's address */
+	uint16_t reserved;
+	uint32_t reserved2;
+	uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;	/* host -> guest */
+	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;	/* guest -> host */
+};
+_Static_assert(sizeof(struct domus_ctl_net_stats) == 96, "wire size");
 
 /* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
 struct domus_ctl_event_state {
