@@ -119,7 +119,7 @@ static void test_states(struct vm *vm, struct vcpu *vcpu)
 
 int main(void)
 {
-	struct vm_config cfg = { .mem_size = 16ULL << 20, .nr_vcpus = 1 };
+	struct vm_config cfg = { .mem_size = 16ULL << 20, .nr_vcpus = 1, .kvm_fd = -1 };
 	struct boot_entry entry;
 	struct vm *vm;
 	struct vcpu *vcpu;
