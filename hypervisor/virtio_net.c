@@ -38,6 +38,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <domus/tap.h>
+
 #include "log.h"
 #include "virtio.h"
 #include "virtio_net.h"
@@ -555,52 +557,6 @@ parse_error(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/* An interface name the kernel would take: 1-15 bytes, no '/', ':' or white space. */
-static bool ifname_ok(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (!len || len >= VNET_IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
-		return false;
-	for (const char *p = name; *p; p++) {
-		if (*p <= ' ' || *p > '~' || *p == '/' || *p == ':')
-			return false;
-	}
-	return true;
-}
-
-/* xx:xx:xx:xx:xx:xx, a unicast address (the guest takes it as its own). */
-static int parse_mac(const char *val, uint8_t *mac, char *err, size_t errlen)
-{
-	static const uint8_t zero[6];
-	unsigned int b[6];
-	int end = -1;
-
-	if (strlen(val) != 17 ||
-	    sscanf(val, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &end) != 6 || end != 17)
-		return parse_error(err, errlen, -EINVAL, "mac=%s: expected xx:xx:xx:xx:xx:xx", val);
-	for (int i = 0; i < 6; i++) {
-		if (!strchr("0123456789abcdefABCDEF", val[3 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", val[3 * i + 1]))
-			return parse_error(err, errlen, -EINVAL, "mac=%s: not hexadecimal", val);
-		mac[i] = b[i];
-	}
-	if ((mac[0] & 1) || !memcmp(mac, zero, 6))
-		return parse_error(err, errlen, -EINVAL, "mac=%s: not a unicast address", val);
-	return 0;
-}
-
-/* 02:xx:xx:xx:xx:xx: locally administered, unicast, random. */
-static int random_mac(uint8_t *mac, char *err, size_t errlen)
-{
-	mac[0] = 0x02;
-	if (getrandom(mac + 1, 5, 0) != 5)
-		return parse_error(err, errlen, -EIO, "cannot make a MAC address: %s",
-				   strerror(errno));
-	return 0;
-}
-
 /* The tap's name and flags; refuse anything but a tap with the flags we rely on. */
 static int tap_check(int fd, char *ifname, char *err, size_t errlen)
 {
@@ -614,36 +570,6 @@ static int tap_check(int fd, char *ifname, char *err, size_t errlen)
 				   "tap %.*s: opened without IFF_TAP, IFF_NO_PI and IFF_VNET_HDR",
 				   IFNAMSIZ, ifr.ifr_name);
 	snprintf(ifname, VNET_IFNAMSIZ, "%.*s", IFNAMSIZ - 1, ifr.ifr_name);
-	return 0;
-}
-
-/* Attach to (or create) the tap @name. Return: 0 or -errno, with @cfg->tap_fd set. */
-static int open_tap(const char *name, struct vnet_config *cfg, char *err, size_t errlen)
-{
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return parse_error(err, errlen, -errno, "/dev/net/tun: %s", strerror(errno));
-	memcpy(ifr.ifr_name, name, strlen(name));
-	if (ioctl(fd, TUNSETIFF, &ifr)) {
-		int e = errno;
-
-		close(fd);
-		if (e == EPERM)
-			return parse_error(err, errlen, -e, "tap %s: not allowed (it needs "
-					   "CAP_NET_ADMIN, or a tap made for this user by "
-					   "domus-vif-bridge)", name);
-		if (e == EBUSY)
-			return parse_error(err, errlen, -e, "tap %s: in use by another process",
-					   name);
-		if (e == EINVAL)
-			return parse_error(err, errlen, -e, "%s exists and is not a "
-					   "single-queue tap", name);
-		return parse_error(err, errlen, -e, "tap %s: %s", name, strerror(e));
-	}
-	cfg->tap_fd = fd;
-	snprintf(cfg->ifname, sizeof(cfg->ifname), "%.*s", IFNAMSIZ - 1, ifr.ifr_name);
 	return 0;
 }
 
@@ -669,48 +595,6 @@ static int adopt_fd(const char *val, struct vnet_config *cfg, char *err, size_t 
 	return 0;
 }
 
-/* Is @tap a port of the bridge @br already? (sysfs: /sys/class/net/TAP/master) */
-static bool tap_on_bridge(const char *tap, const char *br)
-{
-	char path[64], link[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/class/net/%s/master", tap);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
-		return false;
-	link[n] = '\0';
-	return !strcmp(strrchr(link, '/') ? strrchr(link, '/') + 1 : link, br);
-}
-
-/* Xen's vif-bridge, in-process: make the tap a port of @br and bring it up. */
-static int attach_bridge(const char *tap, const char *br, char *err, size_t errlen)
-{
-	int s __close = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct ifreq ifr = {};
-
-	if (s < 0)
-		return parse_error(err, errlen, -errno, "socket: %s", strerror(errno));
-	if (!tap_on_bridge(tap, br)) {
-		memcpy(ifr.ifr_name, br, strlen(br));
-		ifr.ifr_ifindex = if_nametoindex(tap);
-		if (!ifr.ifr_ifindex || ioctl(s, SIOCBRADDIF, &ifr))
-			return parse_error(err, errlen, -errno, "cannot add %s to bridge %s: %s%s",
-					   tap, br, strerror(errno),
-					   errno == ENODEV ? " (no such bridge)" :
-					   errno == EOPNOTSUPP ? " (not a bridge)" : "");
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, tap, strlen(tap));
-	if (ioctl(s, SIOCGIFFLAGS, &ifr))
-		return parse_error(err, errlen, -errno, "%s: %s", tap, strerror(errno));
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr))
-		return parse_error(err, errlen, -errno, "cannot bring %s up: %s", tap,
-				   strerror(errno));
-	return 0;
-}
-
 static int parse_items(char *list, struct vnet_config *cfg, const char **tap, const char **fd,
 		       bool *mac_set, char *err, size_t errlen)
 {
@@ -725,7 +609,7 @@ static int parse_items(char *list, struct vnet_config *cfg, const char **tap, co
 		*val++ = '\0';
 		if ((!strcmp(item, "tap") || !strcmp(item, "fd")) && (*tap || *fd))
 			return parse_error(err, errlen, -EINVAL, "give one of tap= and fd=, once");
-		if ((!strcmp(item, "tap") || !strcmp(item, "bridge")) && !ifname_ok(val))
+		if ((!strcmp(item, "tap") || !strcmp(item, "bridge")) && !domus_tap_name_ok(val))
 			return parse_error(err, errlen, -EINVAL, "%s=%s: not an interface name "
 					   "(1-15 characters, no '/', ':' or spaces)", item, val);
 		if (!strcmp(item, "tap"))
@@ -733,7 +617,7 @@ static int parse_items(char *list, struct vnet_config *cfg, const char **tap, co
 		else if (!strcmp(item, "fd"))
 			*fd = val;
 		else if (!strcmp(item, "mac") && !*mac_set) {
-			ret = parse_mac(val, cfg->mac, err, errlen);
+			ret = domus_mac_parse(val, cfg->mac, err, errlen);
 			*mac_set = true;
 		} else if (!strcmp(item, "bridge"))
 			strcpy(cfg->bridge, val);
@@ -757,11 +641,12 @@ int vnet_parse_option(const char *arg, struct vnet_config *cfg, char *err, size_
 	if (!ret && !tap && !fd)
 		ret = parse_error(err, errlen, -EINVAL, "a network interface needs tap=NAME or fd=N");
 	if (!ret && !mac_set)
-		ret = random_mac(cfg->mac, err, errlen);
+		ret = domus_mac_random(cfg->mac, err, errlen);
 	if (!ret)
-		ret = tap ? open_tap(tap, cfg, err, errlen) : adopt_fd(fd, cfg, err, errlen);
+		ret = tap ? domus_tap_open(tap, &cfg->tap_fd, cfg->ifname, err, errlen)
+			  : adopt_fd(fd, cfg, err, errlen);
 	if (!ret && cfg->bridge[0])
-		ret = attach_bridge(cfg->ifname, cfg->bridge, err, errlen);
+		ret = domus_tap_attach_bridge(cfg->ifname, cfg->bridge, err, errlen);
 	if (ret) {
 		/* An adopted fd=N stays the caller's when we refuse it. */
 		if (tap)
