@@ -866,28 +866,6 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
 
 /* ---- machine end ---- */
 
-static void end_state(int status, uint32_t *state, uint32_t *reason)
-{
-	*state = DOMUS_CTL_STATE_SHUTDOWN;
-	switch (status) {
-	case DOMUS_EXIT_POWEROFF: *reason = DOMUS_CTL_REASON_POWEROFF; break;
-	case DOMUS_EXIT_REBOOT: *reason = DOMUS_CTL_REASON_REBOOT; break;
-	case DOMUS_EXIT_STOPPED: *reason = DOMUS_CTL_REASON_DESTROYED; break;
-	case DOMUS_EXIT_CRASH:
-		*state = DOMUS_CTL_STATE_CRASHED;
-		*reason = DOMUS_CTL_REASON_CRASH;
-		break;
-	default:
-		if (status >= DOMUS_EXIT_TEST_BASE) {
-			*reason = DOMUS_CTL_REASON_TEST_EXIT;
-		} else {
-			*state = DOMUS_CTL_STATE_CRASHED;
-			*reason = DOMUS_CTL_REASON_HOST_ERROR;
-		}
-		break;
-	}
-}
-
 /* Wait (bounded) until every client took its queued output, or went away. */
 static void flush_all(struct ctl_server *ctl, int timeout_ms)
 {
@@ -925,7 +903,7 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 	if (!ctl)
 		return;
 	vm = ctl->vm;
-	end_state(status, &state, &reason);
+	domus_ctl_exit_state(status, &state, &reason);
 	pthread_mutex_lock(&vm->exit_lock);
 	snprintf(msg, sizeof(msg), "%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);

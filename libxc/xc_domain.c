@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Domain handles and the calls on them: one call, one control message (domus/control.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "xc_private.h"
 
@@ -55,6 +61,14 @@ static int simple_call(xc_interface *xch, xc_domain *dom, const char *what, uint
 	return ret;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static int hello(xc_interface *xch, xc_domain *dom)
 {
 	const char *name = program_invocation_short_name;
@@ -82,33 +96,212 @@ static int hello(xc_interface *xch, xc_domain *dom)
 	return ret;
 }
 
-int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **ret_dom)
+static xc_domain *domain_new(void)
 {
-	xc_domain *dom;
+	xc_domain *dom = calloc(1, sizeof(*dom));
+
+	if (dom) {
+		dom->fd = -1;
+		dom->next_id = 1;
+	}
+	return dom;
+}
+
+static void domain_link(xc_interface *xch, xc_domain *dom)
+{
+	dom->next = xch->domains;
+	xch->domains = dom;
+}
+
+int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
+{
+	struct domus_ctl_subscribe sub = { .events = DOMUS_CTL_EVENTS_STATE };
 	int fd, ret;
 
-	fd = xc__connect(control_path);
+	fd = xc__connect(dom->control_path);
 	if (fd < 0)
-		return xc__error(xch, fd, "connect to %s: %s", control_path, strerror(-fd));
-	dom = calloc(1, sizeof(*dom));
+		return xc__error(xch, fd, "connect to %s: %s", dom->control_path, strerror(-fd));
+	if (dom->fd >= 0)
+		close(dom->fd);
+	dom->fd = fd;
+	dom->gone = false;
+	ret = hello(xch, dom);
+	if (!ret && !dom->pid) {
+		dom->pid = dom->hello.pid;
+		dom->pid_start = xc__process_start(dom->pid);
+	}
+	/* Again after a restart: the new VMM knows nothing of the old subscription. */
+	if (!ret && dom->subscribed)
+		ret = simple_call(xch, dom, "subscribe", DOMUS_CTL_SUBSCRIBE, &sub, sizeof(sub));
+	if (ret && dom->fd >= 0) {
+		close(dom->fd);
+		dom->fd = -1;
+	}
+	return ret;
+}
+
+int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **ret_dom)
+{
+	xc_domain *dom = domain_new();
+	int ret;
+
 	if (dom)
 		dom->control_path = strdup(control_path);
 	if (!dom || !dom->control_path) {
-		close(fd);
 		free(dom);
 		return xc__error(xch, -ENOMEM, "connect to %s: out of memory", control_path);
 	}
-	dom->fd = fd;
-	dom->next_id = 1;
-	ret = hello(xch, dom);
+	ret = xc__domain_connect_fd(xch, dom);
 	if (ret) {
 		domain_free(dom);
 		return ret;
 	}
-	dom->next = xch->domains;
-	xch->domains = dom;
+	domain_link(xch, dom);
 	*ret_dom = dom;
 	return 0;
+}
+
+/* Cgroup and control socket of a domain whose VMM is gone; the record stays. */
+static void release_resources(xc_interface *xch, xc_domain *dom, const struct xc__record *rec)
+{
+	xc__cgroup_remove(rec->cgroup);
+	if (dom->control_path)
+		unlink(dom->control_path);
+}
+
+int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
+{
+	char path[PATH_MAX];
+	struct xc__record rec;
+	xc_domain *dom;
+	int ret;
+
+	ret = xc__record_read(xch, domid, &rec);
+	if (ret == -ESRCH || (!ret && !rec.pid))
+		return xc__error(xch, -ESRCH, "no domain %" PRIu32, domid);
+	if (ret)
+		return xc__error(xch, ret, "domain %" PRIu32 ": cannot read its record: %s", domid,
+				 strerror(-ret));
+	ret = xc__domain_path(xch, domid, "control", path);
+	if (ret)
+		return ret;
+	dom = domain_new();
+	if (!dom || !(dom->control_path = strdup(path))) {
+		free(dom);
+		return xc__error(xch, -ENOMEM, "out of memory");
+	}
+	dom->domid = domid;
+	memcpy(dom->name, rec.name, sizeof(dom->name));
+	memcpy(dom->uuid, rec.uuid, 16);
+	dom->pid = rec.pid;
+	dom->pid_start = rec.pid_start;
+	if (!xc__process_alive(rec.pid, rec.pid_start)) {
+		dom->ended = dom->gone = true;
+		release_resources(xch, dom, &rec);
+	} else if ((ret = xc__domain_connect_fd(xch, dom)) &&
+		   xc__process_alive(rec.pid, rec.pid_start)) {
+		domain_free(dom);
+		return ret;
+	} else if (ret) {
+		dom->ended = dom->gone = true;	/* it ended while we connected */
+	}
+	domain_link(xch, dom);
+	*ret_dom = dom;
+	return 0;
+}
+
+int xc_domain_list(xc_interface *xch, uint32_t **ret_domids)
+{
+	uint32_t *ids = NULL;
+	int n = xc__registry_scan(xch, &ids), kept = 0;
+
+	if (n < 0)
+		return n;
+	/* Entries being built show once they have a VMM; stale ones of dead builders go. */
+	for (int i = 0; i < n; i++) {
+		struct xc__record rec;
+
+		if (xc__record_read(xch, ids[i], &rec))
+			continue;
+		if (!rec.pid) {
+			if (!xc__process_alive(rec.creator, rec.creator_start))
+				xc__registry_remove(xch, ids[i]);
+			continue;
+		}
+		ids[kept++] = ids[i];
+	}
+	*ret_domids = ids;
+	return kept;
+}
+
+int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
+{
+	uint8_t uuid[16];
+	bool by_uuid = !xc_uuid_parse(what, uuid);
+	uint32_t *ids;
+	char *end;
+	unsigned long id = strtoul(what, &end, 10);
+	int n = xc_domain_list(xch, &ids);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct xc__record rec;
+
+		if (xc__record_read(xch, ids[i], &rec))
+			continue;
+		if ((*what && !*end && id == ids[i]) || !strcmp(rec.name, what) ||
+		    (by_uuid && !memcmp(rec.uuid, uuid, 16))) {
+			*ret_domid = ids[i];
+			free(ids);
+			return 0;
+		}
+	}
+	free(ids);
+	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'", what);
+}
+
+uint32_t xc_domain_id(const xc_domain *dom)
+{
+	return dom->domid;
+}
+
+const char *xc_domain_name(const xc_domain *dom)
+{
+	return dom->name;
+}
+
+const uint8_t *xc_domain_uuid(const xc_domain *dom)
+{
+	return dom->uuid;
+}
+
+void xc_uuid_format(const uint8_t u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
+}
+
+int xc_uuid_parse(const char *s, uint8_t uuid[16])
+{
+	unsigned int n = 0;
+
+	for (const char *p = s; *p; p++) {
+		int hi, lo;
+
+		if (*p == '-' && (p - s == 8 || p - s == 13 || p - s == 18 || p - s == 23))
+			continue;
+		if (n == 16 || !p[1])
+			return -EINVAL;
+		hi = hexval(p[0]);
+		lo = hexval(p[1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		uuid[n++] = hi << 4 | lo;
+		p++;
+	}
+	return n == 16 && strlen(s) == 36 ? 0 : -EINVAL;
 }
 
 void xc_domain_close(xc_interface *xch, xc_domain *dom)
@@ -175,22 +368,107 @@ static int fill_dominfo(xc_interface *xch, const struct xc__reply *r, xc_dominfo
 	return 0;
 }
 
+static bool vmm_alive(const xc_domain *dom)
+{
+	return xc__process_alive(dom->pid, dom->pid_start);
+}
+
+/* Running, but every vCPU thread asleep in the kernel (the guest halted): Xen's blocked. */
+static bool all_vcpus_idle(const xc_dominfo *info)
+{
+	for (unsigned int i = 0; i < info->nr_vcpus; i++) {
+		char path[64], buf[512], *p;
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)info->pid,
+			 (int)info->vcpus[i].tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		p = strrchr(buf, ')');
+		if (!p || p[1] != ' ' || p[2] != 'S')
+			return false;
+	}
+	return info->nr_vcpus > 0;
+}
+
+/* Name, UUID, domid and max memory from the registry record. */
+static void fill_identity(xc_interface *xch, xc_domain *dom, xc_dominfo *info,
+			  struct xc__record *rec)
+{
+	info->domid = dom->domid;
+	memcpy(info->name, dom->name, sizeof(info->name));
+	memcpy(info->uuid, dom->uuid, 16);
+	info->max_mem_bytes = info->mem_bytes;
+	if (dom->domid && !xc__record_read(xch, dom->domid, rec))
+		info->max_mem_bytes = rec->max_mem_bytes;
+}
+
+/* A registry domain whose VMM is gone: what its exit record says, or that it died. */
+static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
+{
+	struct xc__record rec;
+	char msg[256];
+	int status;
+
+	if (!dom->domid)
+		return xc__error(xch, -ECONNRESET, "getinfo: the VMM is gone");
+	if (xc__record_read(xch, dom->domid, &rec))
+		return xc__error(xch, -ESRCH, "getinfo: domain %" PRIu32 " was destroyed",
+				 dom->domid);
+	info->vcpus = calloc(rec.nr_vcpus ? rec.nr_vcpus : 1, sizeof(*info->vcpus));
+	if (!info->vcpus)
+		return xc__error(xch, -ENOMEM, "getinfo: out of memory");
+	info->nr_vcpus = rec.nr_vcpus;
+	for (unsigned int i = 0; i < rec.nr_vcpus; i++)
+		info->vcpus[i].id = i;
+	info->mem_bytes = info->mem_target_bytes = info->mem_actual_bytes = rec.ram_bytes;
+	info->pid = rec.pid;
+	if (xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
+		info->state = XC_DOMSTATE_CRASHED;
+		info->reason = XC_REASON_VMM_DIED;
+		info->exit_status = -1;
+	} else {
+		xc__exit_state(status, &info->state, &info->reason);
+		info->exit_status = status;
+	}
+	fill_identity(xch, dom, info, &rec);
+	dom->ended = true;
+	release_resources(xch, dom, &rec);
+	return 0;
+}
+
 int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 {
+	struct xc__record rec;
 	struct xc__reply r;
 	int ret;
 
 	xc_dominfo_dispose(info);
+	if (dom->destroyed)
+		return xc__error(xch, -ESRCH, "getinfo: the domain was destroyed");
+	if (dom->ended || (dom->domid && dom->fd < 0 && !vmm_alive(dom)))
+		return ended_info(xch, dom, info);
 	ret = xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r);
 	if (ret)
-		return ret;
+		return dom->domid && !vmm_alive(dom) ? ended_info(xch, dom, info) : ret;
 	ret = r.status;
 	if (ret)
 		xc__error(xch, ret, "getinfo: %s", r.msg[0] ? r.msg : strerror(-ret));
 	else
 		ret = fill_dominfo(xch, &r, info);
 	xc__reply_dispose(&r);
-	return ret;
+	if (ret)
+		return ret;
+	info->exit_status = -1;
+	fill_identity(xch, dom, info, &rec);
+	if (info->state == XC_DOMSTATE_RUNNING && all_vcpus_idle(info))
+		info->state = XC_DOMSTATE_BLOCKED;
+	return 0;
 }
 
 int xc_domain_pause(xc_interface *xch, xc_domain *dom)
@@ -210,14 +488,65 @@ int xc_domain_shutdown(xc_interface *xch, xc_domain *dom)
 	return simple_call(xch, dom, "shutdown", DOMUS_CTL_SHUTDOWN, &req, sizeof(req));
 }
 
+int xc_domain_reboot(xc_interface *xch, xc_domain *dom)
+{
+	struct domus_ctl_shutdown req = { .mode = DOMUS_CTL_SHUTDOWN_REBOOT };
+
+	return simple_call(xch, dom, "reboot", DOMUS_CTL_SHUTDOWN, &req, sizeof(req));
+}
+
+int xc_domain_reset(xc_interface *xch, xc_domain *dom)
+{
+	return simple_call(xch, dom, "reset", DOMUS_CTL_RESET, NULL, 0);
+}
+
+/* Wait until the VMM process is gone; SIGKILL it if it takes longer than the timeout. */
+static void reap(xc_interface *xch, xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 5000000 };
+
+	for (int waited = 0; vmm_alive(dom); waited += 5) {
+		if (waited == xch->timeout_ms)
+			kill(dom->pid, SIGKILL);
+		nanosleep(&tick, NULL);
+	}
+}
+
 int xc_domain_destroy(xc_interface *xch, xc_domain *dom)
 {
-	return simple_call(xch, dom, "destroy", DOMUS_CTL_DESTROY, NULL, 0);
+	struct xc__record rec;
+	int ret = 0;
+
+	if (!dom->domid)
+		return simple_call(xch, dom, "destroy", DOMUS_CTL_DESTROY, NULL, 0);
+	if (dom->destroyed)
+		return 0;
+	if (vmm_alive(dom)) {
+		ret = dom->fd >= 0 ? simple_call(xch, dom, "destroy", DOMUS_CTL_DESTROY, NULL, 0)
+				   : -ENOTCONN;
+		if (ret)
+			kill(dom->pid, SIGKILL);	/* it cannot be asked: end it anyway */
+		reap(xch, dom);
+	}
+	if (!xc__record_read(xch, dom->domid, &rec))
+		release_resources(xch, dom, &rec);
+	xc__registry_remove(xch, dom->domid);
+	if (dom->fd >= 0)
+		close(dom->fd);
+	dom->fd = -1;
+	dom->destroyed = dom->ended = dom->gone = true;
+	return 0;
 }
 
 int xc_domain_set_memory_target(xc_interface *xch, xc_domain *dom, uint64_t bytes)
 {
 	struct domus_ctl_memory_target req = { .target_bytes = bytes };
+	struct xc__record rec;
+
+	if (dom->domid && !xc__record_read(xch, dom->domid, &rec) && bytes > rec.max_mem_bytes)
+		return xc__error(xch, -ERANGE, "set memory target: %" PRIu64 " MiB is above the "
+				 "domain's max memory of %" PRIu64 " MiB", bytes >> 20,
+				 rec.max_mem_bytes >> 20);
 
 	return simple_call(xch, dom, "set memory target", DOMUS_CTL_SET_MEMORY_TARGET, &req,
 			   sizeof(req));
@@ -289,5 +618,41 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 	else
 		*ret_fd = steal_fd(r.fd);
 	xc__reply_dispose(&r);
+	return ret;
+}
+
+int xc_domain_set_max_memory(xc_interface *xch, xc_domain *dom, uint64_t bytes)
+{
+	struct xc__record rec;
+	xc_dominfo info;
+	int lock, ret;
+
+	if (!dom->domid)
+		return xc__error(xch, -EOPNOTSUPP, "set max memory: only for domains from the "
+				 "registry");
+	xc_dominfo_init(&info);
+	ret = xc_domain_getinfo(xch, dom, &info);
+	if (ret)
+		return ret;
+	if (bytes < (2ULL << 20) || bytes > info.mem_bytes)
+		ret = xc__error(xch, -ERANGE, "set max memory: %" PRIu64 " MiB: must be 2 MiB to "
+				"the domain's RAM (%" PRIu64 " MiB)", bytes >> 20,
+				info.mem_bytes >> 20);
+	else if (info.mem_target_bytes > bytes)
+		ret = info.has_balloon ? xc_domain_set_memory_target(xch, dom, bytes)
+				       : xc__error(xch, -EOPNOTSUPP, "set max memory: below the "
+						   "RAM it has, and it has no balloon");
+	xc_dominfo_dispose(&info);
+	if (ret)
+		return ret;
+	lock = xc__registry_lock(xch);
+	if (lock < 0)
+		return lock;
+	ret = xc__record_read(xch, dom->domid, &rec);
+	if (!ret) {
+		rec.max_mem_bytes = bytes;
+		ret = xc__record_write(xch, &rec);
+	}
+	close(lock);
 	return ret;
 }

@@ -27,6 +27,7 @@ void xc_interface_close(xc_interface *xch)
 		return;
 	while (xch->domains)
 		xc_domain_close(xch, xch->domains);
+	free(xch->run_dir);
 	free(xch);
 }
 
@@ -79,6 +80,8 @@ const char *xc_domain_reason_name(unsigned int reason)
 		[XC_REASON_DESTROYED] = "destroyed",
 		[XC_REASON_HOST_ERROR] = "host-error",
 		[XC_REASON_TEST_EXIT] = "test-exit",
+		[XC_REASON_VMM_DIED] = "vmm-died",
+		[XC_REASON_BOOTED] = "booted",
 	};
 
 	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown";

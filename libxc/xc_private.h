@@ -21,6 +21,7 @@ struct xc__event {
 
 struct xc_interface_core {
 	int timeout_ms;
+	char *run_dir;			/* the registry; found on first use (xc__run_dir()) */
 	char last_error[1024];
 	struct xc_domain *domains;	/* open through this handle, to close with it */
 };
@@ -29,6 +30,15 @@ struct xc_domain {
 	struct xc_domain *next;		/* in xc_interface_core.domains */
 	int fd;				/* the control connection; -1 once broken */
 	bool gone;			/* the VMM closed the connection */
+	bool ended;			/* the machine ended: the last event had an exit status */
+	bool destroyed;			/* xc_domain_destroy() removed it */
+
+	/* From the registry; zero for xc_domain_connect() handles. */
+	uint32_t domid;
+	char name[XC_NAME_MAX + 1];
+	uint8_t uuid[16];
+	pid_t pid;			/* the VMM, and its start time (pid reuse) */
+	uint64_t pid_start;
 	uint32_t next_id;
 	char *control_path;
 	struct domus_ctl_hello hello;
@@ -52,6 +62,60 @@ void xc__reply_dispose(struct xc__reply *r);
 /* Record a failure for xc_last_error() and return @err (a -errno value). */
 int xc__error(xc_interface *xch, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- the registry (xc_registry.c) ---- */
+
+/* A domain's record: <run dir>/<domid>/domain, key=value lines. */
+struct xc__record {
+	uint32_t domid;
+	char name[XC_NAME_MAX + 1];
+	uint8_t uuid[16];
+	pid_t pid;			/* 0 while being built */
+	uint64_t pid_start;		/* /proc/PID/stat starttime */
+	pid_t creator;			/* who is building it (pid 0) */
+	uint64_t creator_start;
+	uint64_t ram_bytes, max_mem_bytes;
+	unsigned int nr_vcpus;
+	char cgroup[256];		/* the domain's cpu cgroup directory, or "" */
+	unsigned int weight, cap;	/* as last set (xc_sched_credit_set()) */
+};
+
+/* The registry directory, created if needed. Return: 0 or -errno (described). */
+int xc__run_dir(xc_interface *xch, const char **ret);
+/* <run dir>/<domid>/<leaf> into @buf (PATH_MAX). */
+int xc__domain_path(xc_interface *xch, uint32_t domid, const char *leaf, char *buf);
+/* Exclusive lock on the registry (domid and name allocation). Return: an fd or -errno. */
+int xc__registry_lock(xc_interface *xch);
+int xc__record_read(xc_interface *xch, uint32_t domid, struct xc__record *rec);
+int xc__record_write(xc_interface *xch, const struct xc__record *rec);
+/* Every domid with a directory, ascending; free(*ret). Return: count or -errno. */
+int xc__registry_scan(xc_interface *xch, uint32_t **ret);
+/* Remove the domain's directory and everything in it. */
+void xc__registry_remove(xc_interface *xch, uint32_t domid);
+
+/* Is process @pid still the one that started at @start (and not a zombie)? */
+bool xc__process_alive(pid_t pid, uint64_t start);
+/* /proc/PID/stat's starttime, or 0 if there is no such process. */
+uint64_t xc__process_start(pid_t pid);
+
+/* The exit record the VMM left (--exit-fd): 0 with @status and @msg, -ENOENT if none. */
+int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *msg,
+			 size_t msglen);
+/* The VMM's exit status as a domain state and reason. */
+void xc__exit_state(int status, unsigned int *state, unsigned int *reason);
+
+/* ---- cgroups (xc_cgroup.c) ---- */
+
+/* Make the domain's cpu cgroup; @path gets its directory. Return: 0, -EOPNOTSUPP, -errno. */
+int xc__cgroup_create(xc_interface *xch, uint32_t domid, char *path, size_t len);
+void xc__cgroup_remove(const char *path);
+int xc__cgroup_set_credit(xc_interface *xch, const char *path, const xc_sched_credit *sc);
+int xc__cgroup_get_credit(xc_interface *xch, const char *path, xc_sched_credit *sc);
+
+/* ---- connections ---- */
+
+/* Connect (again) to the domain's control socket and say hello. */
+int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom);
 
 /* Connect to @path; Return: a connected, close-on-exec, non-blocking socket or -errno. */
 int xc__connect(const char *path);

@@ -190,6 +190,8 @@ static void queue_event(xc_domain *dom, const struct msg *m)
 	if (m->hdr.type != DOMUS_CTL_EVENT_STATE || m->hdr.len < sizeof(es) || !dom->subscribed)
 		return;		/* an event kind we do not know: ignore it */
 	memcpy(&es, m->body, sizeof(es));
+	if (es.exit_status >= 0)
+		dom->ended = true;	/* the connection's end will be the VMM's end */
 	text = m->hdr.len - sizeof(es) < es.msg_len ? m->hdr.len - sizeof(es) : es.msg_len;
 	if (dom->nr_events == XC_MAX_QUEUED_EVENTS) {
 		e = dom->events;
@@ -245,9 +247,21 @@ void xc__reply_dispose(struct xc__reply *r)
 	*r = (struct xc__reply){ .fd = -1 };
 }
 
+/*
+ * The VMM closed the connection but its process lives on: it restarted the machine after a
+ * reboot (it execs itself, and the listening socket survives), so connect again.
+ */
+static bool can_reconnect(const xc_domain *dom)
+{
+	return dom->gone && !dom->ended && !dom->destroyed && dom->control_path &&
+	       xc__process_alive(dom->pid, dom->pid_start);
+}
+
 static int check_usable(xc_interface *xch, xc_domain *dom, const char *what)
 {
 	if (dom->fd >= 0)
+		return 0;
+	if (can_reconnect(dom) && !xc__domain_connect_fd(xch, dom))
 		return 0;
 	return xc__error(xch, -ENOTCONN, "%s: %s", what, dom->gone ?
 			 "the VMM closed the connection" : "the connection was lost earlier");
@@ -280,8 +294,8 @@ static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uin
 	return xc__error(xch, r, "%s: cannot send the request: %s", what, strerror(-r));
 }
 
-int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-	     const void *body, size_t len, struct xc__reply *r)
+static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		     const void *body, size_t len, struct xc__reply *r)
 {
 	int64_t deadline = deadline_after(xch->timeout_ms);
 	uint32_t id;
@@ -313,6 +327,17 @@ int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	return ret;
 }
 
+/* A request cut off by a restart is sent once more to the new VMM. */
+int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+	     const void *body, size_t len, struct xc__reply *r)
+{
+	int ret = call_once(xch, dom, what, type, body, len, r);
+
+	if (ret == -ECONNRESET && can_reconnect(dom))
+		ret = call_once(xch, dom, what, type, body, len, r);
+	return ret;
+}
+
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)
 {
 	struct msg m = {};
@@ -322,6 +347,8 @@ int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)
 	if (r)
 		return r == -ENOTCONN && dom->gone ? -ECONNRESET : r;
 	r = recv_msg(xch, dom, "wait for an event", deadline_after(timeout_ms), &m);
+	if (r == -ECONNRESET && can_reconnect(dom))
+		return check_usable(xch, dom, "wait for an event");
 	if (r)
 		return r;
 	if (m.hdr.id == 0)

@@ -41,6 +41,8 @@
 
 #include <stdint.h>
 
+#include <domus/vmm-exit.h>
+
 /* Both ends are on the same host: the wire order is the host's, which must be little-endian. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "the control protocol is little-endian: a big-endian port must byte-swap");
@@ -193,6 +195,29 @@ struct domus_ctl_memory_target {
 	uint64_t target_bytes;	/* what the guest should keep; <= mem_bytes */
 };
 _Static_assert(sizeof(struct domus_ctl_memory_target) == 8, "wire size");
+
+/* The state and reason a VMM exit status (vmm-exit.h) stands for. */
+static inline void domus_ctl_exit_state(int status, uint32_t *state, uint32_t *reason)
+{
+	*state = DOMUS_CTL_STATE_SHUTDOWN;
+	switch (status) {
+	case DOMUS_EXIT_POWEROFF: *reason = DOMUS_CTL_REASON_POWEROFF; break;
+	case DOMUS_EXIT_REBOOT: *reason = DOMUS_CTL_REASON_REBOOT; break;
+	case DOMUS_EXIT_STOPPED: *reason = DOMUS_CTL_REASON_DESTROYED; break;
+	case DOMUS_EXIT_CRASH:
+		*state = DOMUS_CTL_STATE_CRASHED;
+		*reason = DOMUS_CTL_REASON_CRASH;
+		break;
+	default:
+		if (status >= DOMUS_EXIT_TEST_BASE) {
+			*reason = DOMUS_CTL_REASON_TEST_EXIT;
+		} else {
+			*state = DOMUS_CTL_STATE_CRASHED;
+			*reason = DOMUS_CTL_REASON_HOST_ERROR;
+		}
+		break;
+	}
+}
 
 /* GET_STATS reply payload: this, then nr_disks blk_stats, then nr_nics net_stats. */
 #define DOMUS_CTL_BALLOON_STATS 10	/* virtio-balloon statistics tags 0..9 */

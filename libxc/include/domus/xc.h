@@ -19,14 +19,30 @@
  * a message cannot be trusted to be in step any more: later calls on that domain fail
  * with -ENOTCONN, and the domain has to be connected to again.
  *
- * Domain handles: an xc_domain is an open control connection to one domain's VMM
- * (libxc/include/domus/control.h is the protocol). Today a handle comes from
- * xc_domain_connect() with the path of the VMM's control socket; creating domains,
- * domids and the runtime registry under /run/domus will hand out the same handles.
+ * Domains: xc_domain_create() builds a domain from an xc_build_config: it allocates a domid,
+ * records the domain in the runtime registry, opens everything the VMM needs (/dev/kvm, the
+ * kernel, disks, taps, the control socket) and starts domus-vmm with those descriptors,
+ * detached from the caller, so that domains outlive the process that created them. Any
+ * later process finds them again by domid, name or UUID (xc_domain_open(),
+ * xc_domain_lookup(), xc_domain_list()).
+ *
+ * The registry is a directory: /run/domus for root, $XDG_RUNTIME_DIR/domus otherwise, or
+ * $DOMUS_RUN_DIR. Each domain has a subdirectory named by its domid with its record, its
+ * control socket, the VMM's log and its exit record (docs/libxc.md). A domain whose VMM
+ * ended (the guest powered off or crashed, or the VMM died) stays there, in state shutdown
+ * or crashed with the reason, until xc_domain_destroy() removes it: like a Xen domain, it
+ * is not gone before the toolstack says so.
+ *
+ * An xc_domain is an open handle on one domain: usually a control connection to its VMM
+ * (libxc/include/domus/control.h is the protocol). xc_domain_connect() opens one on a bare
+ * control socket, for VMMs started by hand. When the guest reboots, the VMM rebuilds the
+ * machine in the same process; the handle connects again by itself.
  */
 #ifndef DOMUS_XC_H
 #define DOMUS_XC_H
 
+#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -39,6 +55,11 @@ extern "C" {
 #define XC_HAVE_DOMAIN_EVENTS		1	/* 0.1.0: subscribe, wait_event */
 #define XC_HAVE_DOMAIN_CONSOLE_FD	1	/* 0.1.0 */
 #define XC_HAVE_DOMAIN_MEMORY_TARGET	1	/* 0.1.0 */
+#define XC_HAVE_DOMAIN_CREATE		1	/* 0.1.0: create, open, lookup, list, registry */
+#define XC_HAVE_DOMAIN_REBOOT		1	/* 0.1.0: reboot, reset */
+#define XC_HAVE_VCPU_AFFINITY		1	/* 0.1.0 */
+#define XC_HAVE_SCHED_CREDIT		1	/* 0.1.0: weight and cap */
+#define XC_HAVE_DOMAIN_STATS		1	/* 0.1.0: block, network, balloon */
 
 typedef struct xc_interface_core xc_interface;
 typedef struct xc_domain xc_domain;
@@ -64,6 +85,8 @@ enum xc_domain_reason {
 	XC_REASON_DESTROYED = 6,	/* xc_domain_destroy(), or stopped by a signal */
 	XC_REASON_HOST_ERROR = 7,	/* the VMM failed */
 	XC_REASON_TEST_EXIT = 8,	/* tiny test guests: the test device's exit port */
+	XC_REASON_VMM_DIED = 32,		/* the VMM ended without saying how (killed) */
+	XC_REASON_BOOTED = 33,		/* a created domain started (running or paused) */
 };
 
 /* "running", "paused", ...; "unknown" for values not listed above. Never NULL. */
@@ -109,6 +132,88 @@ int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **r
 /* Close a domain handle (the domain keeps running). NULL is a no-op. */
 void xc_domain_close(xc_interface *xch, xc_domain *dom);
 
+/* ---- domains: create, find, list ---- */
+
+#define XC_NAME_MAX 64		/* bytes of a domain name */
+#define XC_MAX_VCPUS 255
+
+typedef struct xc_disk_config {
+	const char *path;		/* raw image or block device */
+	bool readonly;
+	const char *serial;		/* up to 20 bytes, or NULL */
+} xc_disk_config;
+
+typedef struct xc_nic_config {
+	const char *tap;		/* tap name; NULL: "dom<domid>.<n>" (made by libxc) */
+	const char *bridge;		/* attach the tap to this bridge, or NULL */
+	uint8_t mac[6];			/* all zero: a random locally administered one */
+} xc_nic_config;
+
+enum xc_console_kind {
+	XC_CONSOLE_PTY = 0,		/* a pty; xc_domain_console_fd() opens it */
+	XC_CONSOLE_SOCKET = 1,		/* a Unix socket in the registry; likewise */
+	XC_CONSOLE_FILE = 2,		/* append to console_path (no input) */
+	XC_CONSOLE_NONE = 3,
+};
+
+/* What a domain is built from. Zero is the default for every field but name and kernel. */
+typedef struct xc_build_config {
+	const char *name;		/* required: 1-64 printable bytes, no '/', unique */
+	uint8_t uuid[16];		/* all zero: a random (version 4) UUID; else unique */
+	const char *kernel;		/* required: bzImage (or an ELF64 test guest) */
+	const char *initrd, *cmdline;
+	uint64_t max_mem_bytes;		/* guest RAM (Xen's maxmem); 0: mem_bytes */
+	uint64_t mem_bytes;		/* what the guest starts with (Xen's memory); 0: 256 MiB.
+					 * Below max_mem_bytes needs a balloon */
+	unsigned int nr_vcpus;		/* 0: 1 */
+	const xc_disk_config *disks;
+	unsigned int nr_disks;
+	const xc_nic_config *nics;
+	unsigned int nr_nics;
+	unsigned int console;		/* enum xc_console_kind */
+	const char *console_path;	/* XC_CONSOLE_FILE */
+	bool rng;
+	bool balloon;
+	bool start_paused;		/* return with the vCPUs not started yet */
+	unsigned int weight, cap;	/* xc_sched_credit_set(); 0: 256 and no cap */
+	const char *log_path;		/* the VMM's stderr; NULL: vmm.log in the registry */
+	uid_t uid;			/* run the VMM as this user (0: as the caller), with */
+	gid_t gid;			/* only the descriptors libxc passed it */
+	const char *vmm_path;		/* NULL: $DOMUS_VMM, else the installed domus-vmm */
+	const char *const *vmm_args;	/* extra options, NULL-terminated (tests) */
+} xc_build_config;
+
+/**
+ * xc_domain_create() - build and start a domain.
+ * @ret_dom: a handle on it, written on success only; @ret_domid likewise (may be NULL).
+ *
+ * Returns when the guest runs (or is paused, with start_paused). On failure nothing of the
+ * domain is left behind, and the last error says why, in the VMM's words if it started.
+ * Return: 0; -EINVAL for a bad config; -EEXIST for a name or UUID in use; -ENOENT for a
+ * missing kernel, initrd or disk; -EACCES, -EPERM; -EIO if the VMM failed to start.
+ */
+int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **ret_dom);
+
+/* Open a handle on domain @domid. Return: 0; -ESRCH if there is no such domain. */
+int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
+
+/*
+ * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
+ * (as xm and virsh accept). Return: 0; -ESRCH if nothing matches.
+ */
+int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid);
+
+/* Every domain in the registry, by ascending domid; free(*ret_domids). Return: the count. */
+int xc_domain_list(xc_interface *xch, uint32_t **ret_domids);
+
+uint32_t xc_domain_id(const xc_domain *dom);		/* 0 for xc_domain_connect() handles */
+const char *xc_domain_name(const xc_domain *dom);	/* "" likewise */
+const uint8_t *xc_domain_uuid(const xc_domain *dom);	/* 16 bytes; zero likewise */
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (37 bytes with the NUL) and back. */
+void xc_uuid_format(const uint8_t uuid[16], char out[37]);
+int xc_uuid_parse(const char *s, uint8_t uuid[16]);	/* 0 or -EINVAL */
+
 /* Per vCPU, in xc_dominfo.vcpus. */
 typedef struct xc_vcpuinfo {
 	unsigned int id;
@@ -119,7 +224,13 @@ typedef struct xc_vcpuinfo {
 
 /* A caller-allocated snapshot of a domain; xc_dominfo_init() before use. */
 typedef struct xc_dominfo {
+	uint32_t domid;			/* 0 for xc_domain_connect() handles */
+	char name[XC_NAME_MAX + 1];
+	uint8_t uuid[16];
 	unsigned int state;		/* enum xc_domain_state */
+	unsigned int reason;		/* why it is in that state, for shutdown and crashed */
+	int exit_status;		/* the VMM's, once it ended; else -1 */
+	uint64_t max_mem_bytes;		/* what xc_domain_set_max_memory() allows */
 	unsigned int nr_vcpus;
 	uint64_t mem_bytes;		/* guest RAM */
 	uint64_t mem_target_bytes;	/* balloon target; mem_bytes without a balloon */
@@ -160,8 +271,11 @@ int xc_domain_unpause(xc_interface *xch, xc_domain *dom);
 int xc_domain_shutdown(xc_interface *xch, xc_domain *dom);
 
 /*
- * xc_domain_destroy() - end the domain now, without asking the guest; the VMM exits with
- * status 4 (DOMUS_EXIT_STOPPED). Returns when the VMM accepted the request.
+ * xc_domain_destroy() - end the domain now, without asking the guest, and remove it: the
+ * VMM exits (status 4, killed if it does not within the timeout) and, for a domain from the
+ * registry, its record, cgroup and sockets go. A domain that already ended is just removed.
+ * Afterwards only xc_domain_close() is useful on @dom. For an xc_domain_connect() handle it
+ * returns when the VMM accepted the request.
  */
 int xc_domain_destroy(xc_interface *xch, xc_domain *dom);
 
@@ -207,6 +321,75 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd);
  * Return: 0; -EOPNOTSUPP without a balloon; -ERANGE above the guest's RAM.
  */
 int xc_domain_set_memory_target(xc_interface *xch, xc_domain *dom, uint64_t bytes);
+
+/*
+ * xc_domain_set_max_memory() - the most the balloon target may be set to (Xen's mem-max).
+ * RAM cannot grow past what the domain was built with; a target above the new maximum is
+ * lowered to it. Return: 0; -ERANGE above the guest's RAM or below 2 MiB.
+ */
+int xc_domain_set_max_memory(xc_interface *xch, xc_domain *dom, uint64_t bytes);
+
+/*
+ * xc_domain_reboot() - ask the guest to reboot: the ACPI power button, and the guest's
+ * poweroff then restarts the machine (libvirt's ACPI reboot). xc_domain_reset() restarts
+ * it at once, like the reset button. The domain keeps its domid, pid and handles; state
+ * events say "running, reboot" when the new machine starts.
+ */
+int xc_domain_reboot(xc_interface *xch, xc_domain *dom);
+int xc_domain_reset(xc_interface *xch, xc_domain *dom);
+
+/*
+ * xc_vcpu_setaffinity() - run vCPU @vcpu only on the host CPUs in @cpus. Kept across
+ * reboots. xc_vcpu_getaffinity() reads it back. Return: 0; -EINVAL for a vCPU the domain
+ * does not have or an empty set; -ESRCH if the domain is not running.
+ */
+int xc_vcpu_setaffinity(xc_interface *xch, xc_domain *dom, unsigned int vcpu,
+			const cpu_set_t *cpus);
+int xc_vcpu_getaffinity(xc_interface *xch, xc_domain *dom, unsigned int vcpu,
+			cpu_set_t *cpus);
+
+/*
+ * The credit scheduler's parameters (Xen's sched-credit), enforced with the domain's cgroup
+ * (cgroup v2 cpu.weight and cpu.max, or v1 cpu.shares and the CFS quota), whichever the
+ * host has. weight: 1-65535, relative CPU share under contention (default 256). cap: the
+ * most CPU the whole domain may use, in percent of one host CPU (0 = no cap; 150 = one and
+ * a half CPUs).
+ */
+typedef struct xc_sched_credit {
+	unsigned int weight;
+	unsigned int cap;
+} xc_sched_credit;
+
+/* Return: 0; -EINVAL out of range; -EOPNOTSUPP without a cpu cgroup controller. */
+int xc_sched_credit_set(xc_interface *xch, xc_domain *dom, const xc_sched_credit *sc);
+int xc_sched_credit_get(xc_interface *xch, xc_domain *dom, xc_sched_credit *sc);
+
+/* Statistics (xc_domain_get_stats()). */
+typedef struct xc_blk_stats {
+	uint64_t rd_reqs, rd_bytes, wr_reqs, wr_bytes, flush_reqs, discard_reqs, errors;
+} xc_blk_stats;
+
+typedef struct xc_net_stats {
+	char ifname[16];		/* the tap */
+	uint8_t mac[6];
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_drops;	/* to the guest */
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_drops;	/* from the guest */
+} xc_net_stats;
+
+/* The guest balloon driver's own report, by virtio tag (VIRTIO_BALLOON_S_*). */
+#define XC_BALLOON_STATS 10
+
+typedef struct xc_domstats {
+	unsigned int nr_disks, nr_nics;
+	xc_blk_stats *disks;		/* vda, vdb, ... */
+	xc_net_stats *nics;
+	uint32_t balloon_valid;		/* bit n: balloon[n] was reported */
+	uint64_t balloon[XC_BALLOON_STATS];
+	uint64_t balloon_age_ns;	/* since the guest's last report; 0: none yet */
+} xc_domstats;
+
+void xc_domstats_dispose(xc_domstats *st);	/* frees the arrays; zeroes @st */
+int xc_domain_get_stats(xc_interface *xch, xc_domain *dom, xc_domstats *st);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * xc_domain_create(): check the config, take a domid and a registry entry, open what the VMM
+ * needs, start domus-vmm detached (double fork: it is nobody's child, so it outlives the
+ * caller and never lingers as a zombie), and wait until it answers on its control socket.
+ *
+ * The VMM gets everything as inherited descriptors (docs/libxc.md): /dev/kvm, the kernel and
+ * initrd, disks, taps, the listening control socket, the exit record file. So it can run as
+ * an unprivileged user (xc_build_config.uid) that could open none of them itself.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <domus/tap.h>
+
+#include "config.h"
+#include "xc_private.h"
+
+#define MAX_FDS		64
+#define MAX_ARGS	128
+#define DEFAULT_MEM	(256ULL << 20)
+#define MIN_MEM		(2ULL << 20)
+
+/* What the VMM is started with: argv, and descriptors to put at 3, 4, ... in order. */
+struct spawn {
+	char *argv[MAX_ARGS + 1];
+	unsigned int argc;
+	int fds[MAX_FDS];		/* ours to close */
+	unsigned int nr_fds;
+	int cgroup_procs_fd;		/* the domain's cgroup.procs, or -1 */
+	int log_fd, null_fd;
+};
+
+static void spawn_dispose(struct spawn *sp)
+{
+	for (unsigned int i = 0; i < sp->argc; i++)
+		free(sp->argv[i]);
+	for (unsigned int i = 0; i < sp->nr_fds; i++)
+		close(sp->fds[i]);
+	if (sp->cgroup_procs_fd >= 0)
+		close(sp->cgroup_procs_fd);
+	if (sp->log_fd >= 0)
+		close(sp->log_fd);
+	if (sp->null_fd >= 0)
+		close(sp->null_fd);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+add_arg(xc_interface *xch, struct spawn *sp, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (sp->argc == MAX_ARGS)
+		return xc__error(xch, -E2BIG, "create: too many VMM arguments");
+	va_start(ap, fmt);
+	r = vasprintf(&sp->argv[sp->argc], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return xc__error(xch, -ENOMEM, "create: out of memory");
+	sp->argc++;
+	return 0;
+}
+
+/* Hand @fd to the VMM; Return: the number it will have there (3, 4, ...), or -errno. */
+static int add_fd(xc_interface *xch, struct spawn *sp, int fd)
+{
+	if (sp->nr_fds == MAX_FDS) {
+		close(fd);
+		return xc__error(xch, -EMFILE, "create: too many descriptors for the VMM");
+	}
+	sp->fds[sp->nr_fds] = fd;
+	return 3 + sp->nr_fds++;
+}
+
+static int open_for_vmm(xc_interface *xch, struct spawn *sp, const char *what,
+			const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY, 0600);
+
+	if (fd < 0)
+		return xc__error(xch, -errno, "create: cannot open %s %s: %m", what, path);
+	return add_fd(xch, sp, fd);
+}
+
+/* ---- checking the config ---- */
+
+static bool name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (!n || n > XC_NAME_MAX || name[0] == '.' || name[0] == '-')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < ' ' || *p == 0x7f || *p == '/')
+			return false;
+	return true;
+}
+
+static int check_config(xc_interface *xch, const xc_build_config *cfg)
+{
+	if (!name_ok(cfg->name))
+		return xc__error(xch, -EINVAL, "create: name '%s': 1-%d printable bytes, no '/', "
+				 "not starting with '.' or '-'", cfg->name ? cfg->name : "",
+				 XC_NAME_MAX);
+	if (!cfg->kernel)
+		return xc__error(xch, -EINVAL, "create %s: no kernel", cfg->name);
+	if (cfg->nr_vcpus > XC_MAX_VCPUS)
+		return xc__error(xch, -EINVAL, "create %s: %u vCPUs, at most %d", cfg->name,
+				 cfg->nr_vcpus, XC_MAX_VCPUS);
+	if (cfg->console > XC_CONSOLE_NONE || (cfg->console == XC_CONSOLE_FILE &&
+					       !cfg->console_path))
+		return xc__error(xch, -EINVAL, "create %s: bad console (kind %u%s)", cfg->name,
+				 cfg->console, cfg->console == XC_CONSOLE_FILE ? " needs a path" : "");
+	if (cfg->nr_disks > 16 || cfg->nr_nics > 8)
+		return xc__error(xch, -EINVAL, "create %s: at most 16 disks and 8 NICs",
+				 cfg->name);
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		const char *s = cfg->disks[i].serial;
+
+		if (!cfg->disks[i].path)
+			return xc__error(xch, -EINVAL, "create %s: disk %u has no path", cfg->name, i);
+		if (s && (strlen(s) > 20 || strchr(s, ',')))
+			return xc__error(xch, -EINVAL, "create %s: disk serial '%s': at most 20 "
+					 "bytes, no ','", cfg->name, s);
+	}
+	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
+		const xc_nic_config *n = &cfg->nics[i];
+
+		if ((n->tap && !domus_tap_name_ok(n->tap)) ||
+		    (n->bridge && !domus_tap_name_ok(n->bridge)))
+			return xc__error(xch, -EINVAL, "create %s: NIC %u: bad interface name",
+					 cfg->name, i);
+	}
+	return 0;
+}
+
+static int memory_sizes(xc_interface *xch, const xc_build_config *cfg, uint64_t *ram,
+			uint64_t *mem)
+{
+	*mem = cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM;
+	*ram = cfg->max_mem_bytes ? cfg->max_mem_bytes : *mem;
+	if (*mem < MIN_MEM || (*mem & 0xfff) || (*ram & 0xfff))
+		return xc__error(xch, -EINVAL, "create %s: memory must be at least 2 MiB, in "
+				 "whole pages", cfg->name);
+	if (*mem > *ram)
+		return xc__error(xch, -EINVAL, "create %s: memory %" PRIu64 " MiB is more than "
+				 "max memory %" PRIu64 " MiB", cfg->name, *mem >> 20, *ram >> 20);
+	return 0;
+}
+
+/* ---- the registry entry ---- */
+
+static bool uuid_is_zero(const uint8_t *u)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(u, zero, 16);
+}
+
+/* Under the registry lock: name and UUID unique, the lowest free domid. */
+static int allocate(xc_interface *xch, const xc_build_config *cfg, struct xc__record *rec)
+{
+	uint32_t *ids = NULL, domid = 1;
+	int n = xc__registry_scan(xch, &ids);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		struct xc__record other;
+
+		if (ids[i] == domid)
+			domid++;
+		if (xc__record_read(xch, ids[i], &other))
+			continue;
+		if (!strcmp(other.name, cfg->name) || !memcmp(other.uuid, rec->uuid, 16)) {
+			free(ids);
+			return xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
+					 cfg->name, strcmp(other.name, cfg->name) ? "the UUID" :
+					 "the name", ids[i]);
+		}
+	}
+	free(ids);
+	rec->domid = domid;
+	return 0;
+}
+
+static int make_record(xc_interface *xch, const xc_build_config *cfg, struct xc__record *rec)
+{
+	char dir[PATH_MAX];
+	int lock, r;
+
+	*rec = (struct xc__record){ .creator = getpid(), .weight = 256 };
+	rec->creator_start = xc__process_start(rec->creator);
+	snprintf(rec->name, sizeof(rec->name), "%s", cfg->name);
+	memcpy(rec->uuid, cfg->uuid, 16);
+	if (uuid_is_zero(rec->uuid)) {
+		if (getrandom(rec->uuid, 16, 0) != 16)
+			return xc__error(xch, -errno, "create: no random bytes for a UUID: %m");
+		rec->uuid[6] = (rec->uuid[6] & 0x0f) | 0x40;	/* version 4 */
+		rec->uuid[8] = (rec->uuid[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	}
+	lock = xc__registry_lock(xch);
+	if (lock < 0)
+		return lock;
+	r = allocate(xch, cfg, rec);
+	if (!r)
+		r = xc__domain_path(xch, rec->domid, NULL, dir);
+	if (!r && mkdir(dir, 0700))
+		r = xc__error(xch, -errno, "create: cannot create %s: %m", dir);
+	if (!r) {
+		r = xc__record_write(xch, rec);
+		if (r)
+			rmdir(dir);
+	}
+	close(lock);
+	return r;
+}
+
+/* ---- what the VMM gets ---- */
+
+static int listen_control(xc_interface *xch, uint32_t domid)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char path[PATH_MAX];
+	int fd, r = xc__domain_path(xch, domid, "control", path);
+
+	if (r)
+		return r;
+	if (strlen(path) >= sizeof(addr.sun_path))
+		return xc__error(xch, -ENAMETOOLONG, "create: %s is too long for a socket", path);
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return xc__error(xch, -errno, "create: socket: %m");
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || chmod(path, 0600) ||
+	    listen(fd, 16)) {
+		r = -errno;
+		close(fd);
+		return xc__error(xch, r, "create: cannot listen on %s: %s", path, strerror(-r));
+	}
+	return fd;
+}
+
+static int add_disks(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		const xc_disk_config *d = &cfg->disks[i];
+		int fd = open_for_vmm(xch, sp, "disk", d->path, d->readonly ? O_RDONLY : O_RDWR);
+
+		if (fd < 0 || add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
+				      d->readonly ? ",readonly=on" : "", d->serial ? ",serial=" : "",
+				      d->serial ? d->serial : ""))
+			return fd < 0 ? fd : -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_nics(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
+		    uint32_t domid)
+{
+	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
+		const xc_nic_config *n = &cfg->nics[i];
+		char name[DOMUS_IFNAMSIZ], ifname[DOMUS_IFNAMSIZ], err[256];
+		uint8_t mac[6];
+		int fd, r;
+
+		snprintf(name, sizeof(name), "vif%" PRIu32 ".%u", domid, i);
+		memcpy(mac, n->mac, 6);
+		r = !memcmp(mac, (const uint8_t[6]){ 0 }, 6) ? domus_mac_random(mac, err, sizeof(err))
+							       : 0;
+		if (!r)
+			r = domus_tap_open(n->tap ? n->tap : name, &fd, ifname, err, sizeof(err));
+		if (!r && n->bridge && (r = domus_tap_attach_bridge(ifname, n->bridge, err,
+								      sizeof(err))))
+			close(fd);
+		if (r)
+			return xc__error(xch, r, "create %s: NIC %u: %s", cfg->name, i, err);
+		fd = add_fd(xch, sp, fd);
+		if (fd < 0 || add_arg(xch, sp, "--net=fd=%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", fd,
+				      mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]))
+			return fd < 0 ? fd : -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_console(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
+		       uint32_t domid)
+{
+	char path[PATH_MAX];
+	int r;
+
+	switch (cfg->console) {
+	case XC_CONSOLE_PTY: return add_arg(xch, sp, "--console=pty");
+	case XC_CONSOLE_NONE: return add_arg(xch, sp, "--console=none");
+	case XC_CONSOLE_FILE: return add_arg(xch, sp, "--console=file:%s", cfg->console_path);
+	default:
+		r = xc__domain_path(xch, domid, "console", path);
+		return r ? r : add_arg(xch, sp, "--console=socket:%s", path);
+	}
+}
+
+static const char *vmm_path(const xc_build_config *cfg)
+{
+	const char *env = getenv("DOMUS_VMM");
+
+	if (cfg->vmm_path)
+		return cfg->vmm_path;
+	return env && *env ? env : DOMUS_VMM_PATH;
+}
+
+/* The log: the config's path, or vmm.log in the registry. */
+static int open_log(xc_interface *xch, const xc_build_config *cfg, uint32_t domid)
+{
+	char path[PATH_MAX];
+	int fd, r = cfg->log_path ? 0 : xc__domain_path(xch, domid, "vmm.log", path);
+
+	if (r)
+		return r;
+	fd = open(cfg->log_path ? cfg->log_path : path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return xc__error(xch, -errno, "create: cannot open the log %s: %m",
+				 cfg->log_path ? cfg->log_path : path);
+	return fd;
+}
+
+static int build_args(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
+		      const struct xc__record *rec, uint64_t mem)
+{
+	char exit_path[PATH_MAX];
+	int fd, r;
+
+	r = add_arg(xch, sp, "%s", vmm_path(cfg));
+	if ((fd = open_for_vmm(xch, sp, "kernel", cfg->kernel, O_RDONLY)) < 0 ||
+	    add_arg(xch, sp, "--kernel=fd=%d", fd))
+		return fd < 0 ? fd : -ENOMEM;
+	if (cfg->initrd && ((fd = open_for_vmm(xch, sp, "initrd", cfg->initrd, O_RDONLY)) < 0 ||
+			    add_arg(xch, sp, "--initrd=fd=%d", fd)))
+		return fd < 0 ? fd : -ENOMEM;
+	if (cfg->cmdline)
+		r = r ? r : add_arg(xch, sp, "--cmdline=%s", cfg->cmdline);
+	r = r ? r : add_arg(xch, sp, "--memory=%" PRIu64 "K", rec->ram_bytes >> 10);
+	r = r ? r : add_arg(xch, sp, "--vcpus=%u", rec->nr_vcpus);
+	if (r || (fd = open_for_vmm(xch, sp, "KVM", "/dev/kvm", O_RDWR)) < 0 ||
+	    add_arg(xch, sp, "--kvm-fd=%d", fd))
+		return r ? r : fd < 0 ? fd : -ENOMEM;
+	if ((fd = listen_control(xch, rec->domid)) < 0 || (fd = add_fd(xch, sp, fd)) < 0 ||
+	    add_arg(xch, sp, "--control-fd=%d", fd))
+		return fd < 0 ? fd : -ENOMEM;
+	if ((r = xc__domain_path(xch, rec->domid, "exit", exit_path)) ||
+	    (fd = open_for_vmm(xch, sp, "exit record", exit_path, O_RDWR | O_CREAT | O_TRUNC)) < 0 ||
+	    add_arg(xch, sp, "--exit-fd=%d", fd))
+		return r ? r : fd < 0 ? fd : -ENOMEM;
+	r = add_arg(xch, sp, "--on-reboot=restart");
+	r = r ? r : add_console(xch, sp, cfg, rec->domid);
+	r = r ? r : add_disks(xch, sp, cfg);
+	r = r ? r : add_nics(xch, sp, cfg, rec->domid);
+	if (!r && cfg->rng)
+		r = add_arg(xch, sp, "--rng");
+	if (!r && (cfg->balloon || mem < rec->ram_bytes))
+		r = add_arg(xch, sp, "--balloon=target=%" PRIu64 "K", mem >> 10);
+	if (!r && cfg->start_paused)
+		r = add_arg(xch, sp, "--paused");
+	for (unsigned int i = 0; !r && cfg->vmm_args && cfg->vmm_args[i]; i++)
+		r = add_arg(xch, sp, "%s", cfg->vmm_args[i]);
+	return r;
+}
+
+/* ---- starting it ---- */
+
+/*
+ * In the grandchild, between fork and exec: only async-signal-safe calls. Descriptors move
+ * above the target range first, so that putting one at 3+i never closes another's source.
+ */
+static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_build_config *cfg,
+					       int report_fd)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int tmp[MAX_FDS], err;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL);
+	if (sp->cgroup_procs_fd >= 0 && write(sp->cgroup_procs_fd, "0", 1) != 1)
+		goto fail;
+	for (unsigned int i = 0; i < sp->nr_fds; i++)
+		if ((tmp[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
+			goto fail;
+	if (dup2(sp->null_fd, 0) < 0 || dup2(sp->log_fd, 1) < 0 || dup2(sp->log_fd, 2) < 0)
+		goto fail;
+	for (unsigned int i = 0; i < sp->nr_fds; i++)
+		if (dup2(tmp[i], 3 + i) < 0)	/* the copy at 3+i is not close-on-exec */
+			goto fail;
+	if (cfg->uid && (setgroups(0, NULL) || setgid(cfg->gid) || setuid(cfg->uid)))
+		goto fail;
+	execv(sp->argv[0], sp->argv);
+fail:
+	err = errno;
+	if (write(report_fd, &err, sizeof(err)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/* Double fork: the VMM's parent exits at once, so init reaps it, never the caller. */
+static int spawn_vmm(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
+		     pid_t *ret_pid)
+{
+	int pfd[2], err = 0, status;
+	pid_t mid, vmm = 0;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return xc__error(xch, -errno, "create: pipe: %m");
+	mid = fork();
+	if (mid < 0) {
+		err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return xc__error(xch, -err, "create: fork: %s", strerror(err));
+	}
+	if (mid == 0) {
+		close(pfd[0]);
+		setsid();
+		vmm = fork();
+		if (vmm == 0)
+			exec_vmm(sp, cfg, pfd[1]);
+		_exit(write(pfd[1], &vmm, sizeof(vmm)) == sizeof(vmm) && vmm > 0 ? 0 : 1);
+	}
+	close(pfd[1]);
+	waitpid(mid, &status, 0);
+	n = read(pfd[0], &vmm, sizeof(vmm));
+	if (n == sizeof(vmm) && read(pfd[0], &err, sizeof(err)) != sizeof(err))
+		err = 0;	/* the pipe closed on exec: the VMM runs */
+	close(pfd[0]);
+	if (n != sizeof(vmm) || vmm <= 0)
+		return xc__error(xch, -ECHILD, "create: cannot start the VMM process");
+	if (err)
+		return xc__error(xch, -err, "create: cannot run %s: %s", sp->argv[0],
+				 strerror(err));
+	*ret_pid = vmm;
+	return 0;
+}
+
+/* The VMM's last words: its exit record, else the last line of its log. */
+static void vmm_failure(xc_interface *xch, const xc_build_config *cfg, uint32_t domid,
+			pid_t pid, uint64_t start)
+{
+	char msg[512] = "", path[PATH_MAX], buf[4096];
+	int status = -1;
+	ssize_t n = 0;
+	int fd;
+
+	for (int i = 0; i < 100 && xc__process_alive(pid, start); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	if (xc__exit_record_read(xch, domid, &status, msg, sizeof(msg)) ||
+	    strstr(msg, "see its log")) {
+		if (cfg->log_path)
+			snprintf(path, sizeof(path), "%s", cfg->log_path);
+		else
+			xc__domain_path(xch, domid, "vmm.log", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			off_t size = lseek(fd, 0, SEEK_END);
+
+			n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+				  size - (off_t)sizeof(buf) + 1 : 0);
+			close(fd);
+		}
+		if (n > 0) {
+			char *line;
+
+			buf[n] = '\0';
+			while (n > 0 && buf[n - 1] == '\n')
+				buf[--n] = '\0';
+			line = strrchr(buf, '\n');
+			snprintf(msg, sizeof(msg), "%.400s", line ? line + 1 : buf);
+		}
+	}
+	xc__error(xch, -EIO, "create %s: the VMM failed to start%s%s", cfg->name,
+		  msg[0] ? ": " : "", msg);
+}
+
+static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__record *rec,
+		 uint64_t mem, xc_domain **ret_dom)
+{
+	struct spawn sp = { .cgroup_procs_fd = -1, .log_fd = -1, .null_fd = -1 };
+	xc_domain *dom = NULL;
+	int r;
+
+	r = build_args(xch, &sp, cfg, rec, mem);
+	if (!r && (sp.log_fd = open_log(xch, cfg, rec->domid)) < 0)
+		r = sp.log_fd;
+	if (!r && (sp.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		r = xc__error(xch, -errno, "create: /dev/null: %m");
+	if (!r && rec->cgroup[0]) {
+		char procs[PATH_MAX];
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", rec->cgroup);
+		sp.cgroup_procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (sp.cgroup_procs_fd < 0)
+			r = xc__error(xch, -errno, "create: cannot open %s: %m", procs);
+	}
+	if (!r)
+		r = spawn_vmm(xch, &sp, cfg, &rec->pid);
+	spawn_dispose(&sp);
+	if (r)
+		return r;
+	rec->pid_start = xc__process_start(rec->pid);
+	rec->creator = 0;
+	rec->creator_start = 0;
+	r = xc__record_write(xch, rec);
+	if (!r)
+		r = xc_domain_open(xch, rec->domid, &dom);
+	if (r) {
+		vmm_failure(xch, cfg, rec->domid, rec->pid, rec->pid_start);
+		if (rec->pid_start && xc__process_alive(rec->pid, rec->pid_start))
+			kill(rec->pid, SIGKILL);
+		return -EIO;
+	}
+	*ret_dom = dom;
+	return 0;
+}
+
+int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **ret_dom)
+{
+	struct xc__record rec;
+	uint64_t ram, mem;
+	xc_sched_credit sc;
+	int r;
+
+	r = check_config(xch, cfg);
+	if (!r)
+		r = memory_sizes(xch, cfg, &ram, &mem);
+	if (!r)
+		r = make_record(xch, cfg, &rec);
+	if (r)
+		return r;
+	rec.ram_bytes = rec.max_mem_bytes = ram;
+	rec.nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+	sc = (xc_sched_credit){ .weight = cfg->weight ? cfg->weight : 256, .cap = cfg->cap };
+	r = xc__cgroup_create(xch, rec.domid, rec.cgroup, sizeof(rec.cgroup));
+	if (r && !cfg->weight && !cfg->cap)
+		r = 0;		/* without a cpu controller, only weight and cap are lost */
+	else if (r == -EOPNOTSUPP)
+		xc__error(xch, r, "create %s: weight and cap need a cpu cgroup controller, and "
+			  "this host has none", cfg->name);
+	if (!r && rec.cgroup[0])
+		r = xc__cgroup_set_credit(xch, rec.cgroup, &sc);
+	rec.weight = sc.weight;
+	rec.cap = sc.cap;
+	if (!r)
+		r = start(xch, cfg, &rec, mem, ret_dom);
+	if (r) {
+		xc__cgroup_remove(rec.cgroup);
+		xc__registry_remove(xch, rec.domid);
+	}
+	return r;
+}
