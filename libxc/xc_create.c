@@ -189,10 +189,11 @@ static int allocate(xc_interface *xch, const xc_build_config *cfg, struct xc__re
 		if (xc__record_read(xch, ids[i], &other))
 			continue;
 		if (!strcmp(other.name, cfg->name) || !memcmp(other.uuid, rec->uuid, 16)) {
+			xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
+				  cfg->name, strcmp(other.name, cfg->name) ? "the UUID" : "the name",
+				  ids[i]);
 			free(ids);
-			return xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
-					 cfg->name, strcmp(other.name, cfg->name) ? "the UUID" :
-					 "the name", ids[i]);
+			return -EEXIST;
 		}
 	}
 	free(ids);
@@ -402,6 +403,9 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 		sigaction(s, &dfl, NULL);
 	if (sp->cgroup_procs_fd >= 0 && write(sp->cgroup_procs_fd, "0", 1) != 1)
 		goto fail;
+	/* Above the range the descriptors go to, so that no dup2() below lands on it. */
+	if ((report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
+		_exit(125);
 	for (unsigned int i = 0; i < sp->nr_fds; i++)
 		if ((tmp[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
 			goto fail;
@@ -410,6 +414,11 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 	for (unsigned int i = 0; i < sp->nr_fds; i++)
 		if (dup2(tmp[i], 3 + i) < 0)	/* the copy at 3+i is not close-on-exec */
 			goto fail;
+	/* Nothing else of the caller's (descriptors it did not mark close-on-exec) goes along;
+	 * the report pipe is above the range, close-on-exec, and must stay for the exec. */
+	if (close_range(3 + sp->nr_fds, report_fd - 1, 0) ||
+	    close_range(report_fd + 1, ~0U, 0))
+		goto fail;
 	if (cfg->uid && (setgroups(0, NULL) || setgid(cfg->gid) || setuid(cfg->uid)))
 		goto fail;
 	execv(sp->argv[0], sp->argv);
@@ -530,6 +539,10 @@ static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__recor
 	r = xc__record_write(xch, rec);
 	if (!r)
 		r = xc_domain_open(xch, rec->domid, &dom);
+	if (!r && dom->ended) {		/* it ended before it could answer */
+		xc_domain_close(xch, dom);
+		r = -EIO;
+	}
 	if (r) {
 		vmm_failure(xch, cfg, rec->domid, rec->pid, rec->pid_start);
 		if (rec->pid_start && xc__process_alive(rec->pid, rec->pid_start))
@@ -557,7 +570,7 @@ int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **
 	rec.ram_bytes = rec.max_mem_bytes = ram;
 	rec.nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 	sc = (xc_sched_credit){ .weight = cfg->weight ? cfg->weight : 256, .cap = cfg->cap };
-	r = xc__cgroup_create(xch, rec.domid, rec.cgroup, sizeof(rec.cgroup));
+	r = xc__cgroup_create(xch, rec.domid, rec.uuid, rec.cgroup, sizeof(rec.cgroup));
 	if (r && !cfg->weight && !cfg->cap)
 		r = 0;		/* without a cpu controller, only weight and cap are lost */
 	else if (r == -EOPNOTSUPP)

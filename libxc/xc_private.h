@@ -107,7 +107,8 @@ void xc__exit_state(int status, unsigned int *state, unsigned int *reason);
 /* ---- cgroups (xc_cgroup.c) ---- */
 
 /* Make the domain's cpu cgroup; @path gets its directory. Return: 0, -EOPNOTSUPP, -errno. */
-int xc__cgroup_create(xc_interface *xch, uint32_t domid, char *path, size_t len);
+int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16], char *path,
+		      size_t len);
 void xc__cgroup_remove(const char *path);
 int xc__cgroup_set_credit(xc_interface *xch, const char *path, const xc_sched_credit *sc);
 int xc__cgroup_get_credit(xc_interface *xch, const char *path, xc_sched_credit *sc);
