@@ -81,7 +81,6 @@ const char *xc_domain_reason_name(unsigned int reason)
 		[XC_REASON_HOST_ERROR] = "host-error",
 		[XC_REASON_TEST_EXIT] = "test-exit",
 		[XC_REASON_VMM_DIED] = "vmm-died",
-		[XC_REASON_BOOTED] = "booted",
 	};
 
 	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown";

@@ -85,8 +85,8 @@ enum xc_domain_reason {
 	XC_REASON_DESTROYED = 6,	/* xc_domain_destroy(), or stopped by a signal */
 	XC_REASON_HOST_ERROR = 7,	/* the VMM failed */
 	XC_REASON_TEST_EXIT = 8,	/* tiny test guests: the test device's exit port */
-	XC_REASON_VMM_DIED = 32,		/* the VMM ended without saying how (killed) */
-	XC_REASON_BOOTED = 33,		/* a created domain started (running or paused) */
+	/* 64 and up: libxc's own, never on the wire. */
+	XC_REASON_VMM_DIED = 64,	/* the VMM ended without saying how (killed) */
 };
 
 /* "running", "paused", ...; "unknown" for values not listed above. Never NULL. */
