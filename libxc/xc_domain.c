@@ -161,6 +161,29 @@ int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **r
 	return 0;
 }
 
+static bool vmm_alive(const xc_domain *dom)
+{
+	return xc__process_alive(dom->pid, dom->pid_start);
+}
+
+/*
+ * The VMM said that the machine ended, or closed its control socket: it is on its way out
+ * (it writes its exit record, frees the machine and exits). Wait for that, at most the
+ * handle's timeout, so that the exit record is complete and the cgroup can be removed.
+ * Return: true once the process is gone.
+ */
+static bool vmm_wait_gone(xc_interface *xch, xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 2000000 };
+
+	for (int waited = 0; vmm_alive(dom); waited += 2) {
+		if (waited >= xch->timeout_ms)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+	return true;
+}
+
 /* Cgroup and control socket of a domain whose VMM is gone; the record stays. */
 static void release_resources(xc_interface *xch, xc_domain *dom, const struct xc__record *rec)
 {
@@ -199,7 +222,7 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
 		dom->ended = dom->gone = true;
 		release_resources(xch, dom, &rec);
 	} else if ((ret = xc__domain_connect_fd(xch, dom)) &&
-		   xc__process_alive(rec.pid, rec.pid_start)) {
+		   (ret == -ETIMEDOUT || !vmm_wait_gone(xch, dom))) {
 		domain_free(dom);
 		return ret;
 	} else if (ret) {
@@ -368,11 +391,6 @@ static int fill_dominfo(xc_interface *xch, const struct xc__reply *r, xc_dominfo
 	return 0;
 }
 
-static bool vmm_alive(const xc_domain *dom)
-{
-	return xc__process_alive(dom->pid, dom->pid_start);
-}
-
 /* Running, but every vCPU thread asleep in the kernel (the guest halted): Xen's blocked. */
 static bool all_vcpus_idle(const xc_dominfo *info)
 {
@@ -413,10 +431,12 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 {
 	struct xc__record rec;
 	char msg[256];
+	bool gone;
 	int status;
 
 	if (!dom->domid)
 		return xc__error(xch, -ECONNRESET, "getinfo: the VMM is gone");
+	gone = vmm_wait_gone(xch, dom);
 	if (xc__record_read(xch, dom->domid, &rec))
 		return xc__error(xch, -ESRCH, "getinfo: domain %" PRIu32 " was destroyed",
 				 dom->domid);
@@ -428,17 +448,19 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 		info->vcpus[i].id = i;
 	info->mem_bytes = info->mem_target_bytes = info->mem_actual_bytes = rec.ram_bytes;
 	info->pid = rec.pid;
-	if (xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
-		info->state = XC_DOMSTATE_CRASHED;
-		info->reason = XC_REASON_VMM_DIED;
-		info->exit_status = -1;
-	} else {
+	if (!xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
 		xc__exit_state(status, &info->state, &info->reason);
 		info->exit_status = status;
+	} else {
+		/* Killed, or (still there after the timeout) stuck on its way out. */
+		info->state = gone ? XC_DOMSTATE_CRASHED : XC_DOMSTATE_DYING;
+		info->reason = gone ? XC_REASON_VMM_DIED : XC_REASON_NONE;
+		info->exit_status = -1;
 	}
 	fill_identity(xch, dom, info, &rec);
 	dom->ended = true;
-	release_resources(xch, dom, &rec);
+	if (gone)
+		release_resources(xch, dom, &rec);
 	return 0;
 }
 
@@ -454,8 +476,11 @@ int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 	if (dom->ended || (dom->domid && dom->fd < 0 && !vmm_alive(dom)))
 		return ended_info(xch, dom, info);
 	ret = xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r);
+	/* A VMM that closed the connection is ending (or restarting: xc__call reconnected). */
 	if (ret)
-		return dom->domid && !vmm_alive(dom) ? ended_info(xch, dom, info) : ret;
+		return dom->domid && (!vmm_alive(dom) || ret == -ECONNRESET ||
+				      (ret == -ENOTCONN && dom->gone)) ? ended_info(xch, dom, info)
+								       : ret;
 	ret = r.status;
 	if (ret)
 		xc__error(xch, ret, "getinfo: %s", r.msg[0] ? r.msg : strerror(-ret));
