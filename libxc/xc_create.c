@@ -259,16 +259,35 @@ static int listen_control(xc_interface *xch, uint32_t domid)
 	return fd;
 }
 
+/*
+ * The VMM takes an OFD lock on each image (a write lock, or a read lock when read-only), so
+ * that two domains never write one image. It only knows the descriptor's number, though:
+ * say which image is taken, by its path, before the VMM is started.
+ */
+static int check_disk_free(xc_interface *xch, const xc_build_config *cfg,
+			   const xc_disk_config *d, int fd)
+{
+	struct flock fl = { .l_type = d->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type == F_UNLCK)
+		return 0;	/* free, or a filesystem without locks: the VMM decides */
+	return xc__error(xch, -EBUSY, "create %s: disk %s is in use%s by another domain or "
+			 "process", cfg->name, d->path, fl.l_type == F_WRLCK ? " read-write" : "");
+}
+
 static int add_disks(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const xc_disk_config *d = &cfg->disks[i];
 		int fd = open_for_vmm(xch, sp, "disk", d->path, d->readonly ? O_RDONLY : O_RDWR);
+		int r = fd < 0 ? fd : check_disk_free(xch, cfg, d, sp->fds[fd - 3]);
 
-		if (fd < 0 || add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
+		if (r)
+			return r;
+		if (add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
 				      d->readonly ? ",readonly=on" : "", d->serial ? ",serial=" : "",
 				      d->serial ? d->serial : ""))
-			return fd < 0 ? fd : -ENOMEM;
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -190,7 +190,9 @@ typedef struct xc_build_config {
  * Returns when the guest runs (or is paused, with start_paused). On failure nothing of the
  * domain is left behind, and the last error says why, in the VMM's words if it started.
  * Return: 0; -EINVAL for a bad config; -EEXIST for a name or UUID in use; -ENOENT for a
- * missing kernel, initrd or disk; -EACCES, -EPERM; -EIO if the VMM failed to start.
+ * missing kernel, initrd or disk; -EBUSY for a disk another domain (or process) has
+ * locked: any lock to write it, a write lock to read it; -EACCES, -EPERM; -EIO if the VMM
+ * failed to start.
  */
 int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **ret_dom);
 
