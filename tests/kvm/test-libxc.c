@@ -1,0 +1,1110 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * test-libxc: every libxc call on domains that libxc itself builds and starts, with tiny
+ * guests on the host's /dev/kvm.
+ *
+ *   test-libxc DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF
+ *
+ * test-control-guest.elf reports a growing count through the test device every 50 ms and
+ * powers off on the ACPI power button. libxc sends the VMM's stderr to <run dir>/<domid>/
+ * vmm.log, so the count is read there: it shows whether a domain's vCPUs run.
+ *
+ * The test runs as root in a private network namespace (its taps touch no host interface)
+ * with a private registry ($DOMUS_RUN_DIR), so it never touches /run/domus. Cgroups are
+ * the host's: each domain's is <cpu hierarchy>/domus/<domid>-<uuid>, checked and cleaned up.
+ *
+ * Exit status: 0 pass, 1 fail, 77 skip (no /dev/kvm, not root).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <domus/xc.h>
+
+#include "host-test.h"
+
+#define REPORT_BASE	0xc0000000u
+#define MIB		(1ULL << 20)
+
+static const char *vmm_path, *xc_path, *guest_elf;
+static char run_dir[] = "/tmp/test-libxc.XXXXXX";
+static xc_interface *xch;
+
+/* A libxc call that must succeed; on failure, its last error says why. */
+#define XC_OK(call) TEST_ASSERT((call) == 0, "%s", xc_last_error(xch))
+
+/* A libxc call that must fail with @err and a last error containing @words. */
+#define XC_FAILS(call, err, words)                                                                 \
+	do {                                                                                       \
+		int _r = (call);                                                                   \
+		TEST_ASSERT(_r == (err) && strstr(xc_last_error(xch), (words)),                    \
+			    "returned %d (%s), want %d and '%s' in the error: '%s'", _r,           \
+			    strerror(-_r), (err), (words), xc_last_error(xch));                    \
+	} while (0)
+
+/* ---- the registry, seen from outside libxc ---- */
+
+static void domain_file(uint32_t domid, const char *leaf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%" PRIu32 "%s%s", run_dir, domid, leaf ? "/" : "",
+		 leaf ? leaf : "");
+}
+
+static bool domain_file_exists(uint32_t domid, const char *leaf)
+{
+	char path[512];
+
+	domain_file(domid, leaf, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+/* A key of the domain's record (the cgroup directory, say); "" if absent. */
+static void record_value(uint32_t domid, const char *key, char *out, size_t len)
+{
+	char path[512], line[512];
+	size_t klen = strlen(key);
+	FILE *f;
+
+	out[0] = '\0';
+	domain_file(domid, "domain", path, sizeof(path));
+	f = fopen(path, "re");
+	TEST_ASSERT(f, "no record %s: %m", path);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(out, len, "%s", line + klen + 1);
+		}
+	fclose(f);
+}
+
+/* The numbered subdirectories of the registry: domains libxc knows of, built or not. */
+static unsigned int registry_dirs(void)
+{
+	char cmd[600], buf[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -mindepth 1 -maxdepth 1 -type d -name '[0-9]*' | "
+		 "wc -l", run_dir);
+	p = popen(cmd, "re");
+	TEST_ASSERT(p && fgets(buf, sizeof(buf), p), "find: %m");
+	pclose(p);
+	return strtoul(buf, NULL, 10);
+}
+
+/* Is there a cgroup for this UUID under any cpu hierarchy's domus/? */
+static bool cgroup_exists_for(const uint8_t uuid[16])
+{
+	char cmd[512], id[37], buf[256] = "";
+	FILE *p;
+
+	xc_uuid_format(uuid, id);
+	snprintf(cmd, sizeof(cmd), "ls -d /sys/fs/cgroup/domus/*-%s /sys/fs/cgroup/cpu/domus/*-%s "
+		 "/sys/fs/cgroup/cpu,cpuacct/domus/*-%s 2>/dev/null", id, id, id);
+	p = popen(cmd, "re");
+	TEST_ASSERT(p, "popen: %m");
+	(void)!fgets(buf, sizeof(buf), p);
+	pclose(p);
+	return buf[0] != '\0';
+}
+
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool gone = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		gone = p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return gone;
+}
+
+/* ---- the guest's count, from the VMM's log ---- */
+
+struct progress {
+	uint32_t last;			/* the last report after @from; 0: none */
+	bool restarted;			/* a report of 1 after @from: a new machine counts */
+	size_t size;			/* how much of the log there was */
+};
+
+static struct progress read_progress(uint32_t domid, size_t from)
+{
+	struct progress pr = {};
+	char path[512], line[256];
+	FILE *f;
+
+	domain_file(domid, "vmm.log", path, sizeof(path));
+	f = fopen(path, "re");
+	TEST_ASSERT(f, "no log %s: %m", path);
+	fseek(f, (long)from, SEEK_SET);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int value;
+
+		if (sscanf(line, "domus-vmm: testdev: report vcpu=%*u value=%x", &value) == 1 &&
+		    value > REPORT_BASE) {
+			pr.last = value - REPORT_BASE;
+			pr.restarted = pr.restarted || pr.last == 1;
+		}
+	}
+	pr.size = (size_t)ftell(f);
+	fclose(f);
+	return pr;
+}
+
+static uint32_t count_of(uint32_t domid)
+{
+	return read_progress(domid, 0).last;
+}
+
+/* Does the count grow past @after within @timeout_ms? */
+static bool count_grows(uint32_t domid, uint32_t after, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+
+	do {
+		if (count_of(domid) > after)
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	return false;
+}
+
+/* Does a new machine start counting from 1 after @from within @timeout_ms? */
+static bool count_restarts(uint32_t domid, size_t from, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+
+	do {
+		if (read_progress(domid, from).restarted)
+			return true;
+		sleep_ms(10);
+	} while (now_ms() < end);
+	return false;
+}
+
+static void expect_running(uint32_t domid, const char *what)
+{
+	uint32_t c = count_of(domid);
+
+	TEST_ASSERT(count_grows(domid, c, 5000), "%s: domain %u: the count stays at %u", what,
+		    domid, c);
+}
+
+static void expect_stopped(uint32_t domid, const char *what)
+{
+	uint32_t c = count_of(domid);
+
+	TEST_ASSERT(!count_grows(domid, c, 300), "%s: domain %u: the count moved from %u to %u",
+		    what, domid, c, count_of(domid));
+}
+
+/* ---- building domains ---- */
+
+static const char *const test_args[] = { "--test-device", NULL };
+
+static xc_build_config base_config(const char *name)
+{
+	return (xc_build_config){
+		.name = name,
+		.kernel = guest_elf,
+		.mem_bytes = 16 * MIB,
+		.console = XC_CONSOLE_NONE,
+		.vmm_args = test_args,
+	};
+}
+
+static xc_domain *create(const xc_build_config *cfg)
+{
+	xc_domain *dom = NULL;
+
+	XC_OK(xc_domain_create(xch, cfg, &dom));
+	TEST_ASSERT(dom && xc_domain_id(dom) > 0, "no domain handle");
+	return dom;
+}
+
+static void get_info(xc_domain *dom, xc_dominfo *info)
+{
+	XC_OK(xc_domain_getinfo(xch, dom, info));
+}
+
+static bool state_is_live(unsigned int state)
+{
+	return state == XC_DOMSTATE_RUNNING || state == XC_DOMSTATE_BLOCKED;
+}
+
+static void expect_event(xc_domain *dom, unsigned int state, unsigned int reason,
+			 int exit_status)
+{
+	xc_domain_event ev;
+
+	XC_OK(xc_domain_wait_event(xch, dom, 10000, &ev));
+	TEST_ASSERT(ev.state == state && ev.reason == reason && ev.exit_status == exit_status,
+		    "event %s: %s (exit %d: %s), want %s: %s (exit %d)",
+		    xc_domain_state_name(ev.state), xc_domain_reason_name(ev.reason),
+		    ev.exit_status, ev.message, xc_domain_state_name(state),
+		    xc_domain_reason_name(reason), exit_status);
+}
+
+/* Destroy: the VMM, the registry entry, the cgroup and the socket all go. */
+static void destroy_and_check(xc_domain *dom)
+{
+	uint32_t domid = xc_domain_id(dom);
+	uint8_t uuid[16];
+	xc_dominfo info;
+	xc_domain *again;
+	char id[16];
+	pid_t pid;
+
+	memcpy(uuid, xc_domain_uuid(dom), 16);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	pid = info.pid;
+	xc_dominfo_dispose(&info);
+	XC_OK(xc_domain_destroy(xch, dom));
+	TEST_ASSERT(process_gone(pid), "domain %u: VMM %d still runs after destroy", domid,
+		    (int)pid);
+	TEST_ASSERT(!domain_file_exists(domid, NULL), "domain %u: registry entry left", domid);
+	TEST_ASSERT(!cgroup_exists_for(uuid), "domain %u: cgroup left", domid);
+	XC_FAILS(xc_domain_getinfo(xch, dom, &info), -ESRCH, "destroyed");
+	xc_domain_close(xch, dom);
+	XC_FAILS(xc_domain_open(xch, domid, &again), -ESRCH, "no domain");
+	snprintf(id, sizeof(id), "%" PRIu32, domid);
+	XC_FAILS(xc_domain_lookup(xch, id, &domid), -ESRCH, "no domain with");
+}
+
+/* ---- the checks ---- */
+
+static void check_create_info(void)
+{
+	static const uint8_t uuid[16] = { 0x6b, 0x1d, 0x2f, 0x10, 0x00, 0x01, 0x40, 0x00,
+					  0x80, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x01 };
+	xc_build_config cfg = base_config("alpha");
+	xc_domain *a, *b;
+	xc_dominfo info;
+	uint32_t *ids, domid;
+	char text[37], path[512];
+	const uint8_t *u;
+	int n;
+
+	memcpy(cfg.uuid, uuid, 16);
+	cfg.nr_vcpus = 2;
+	a = create(&cfg);
+	xc_dominfo_init(&info);
+	get_info(a, &info);
+	TEST_ASSERT(state_is_live(info.state), "state %s after create",
+		    xc_domain_state_name(info.state));
+	TEST_ASSERT(info.domid == xc_domain_id(a) && !strcmp(info.name, "alpha") &&
+		    !strcmp(xc_domain_name(a), "alpha") && !memcmp(info.uuid, uuid, 16) &&
+		    !memcmp(xc_domain_uuid(a), uuid, 16), "identity: %u %s", info.domid,
+		    info.name);
+	TEST_ASSERT(info.mem_bytes == 16 * MIB && info.max_mem_bytes == 16 * MIB &&
+		    info.mem_target_bytes == 16 * MIB, "memory %" PRIu64 " max %" PRIu64,
+		    info.mem_bytes, info.max_mem_bytes);
+	TEST_ASSERT(info.nr_vcpus == 2 && info.exit_status == -1 && !info.has_balloon,
+		    "%u vCPUs, exit status %d", info.nr_vcpus, info.exit_status);
+	TEST_ASSERT(info.pid > 0 && info.pid != getpid() && !process_gone(info.pid),
+		    "pid %d", (int)info.pid);
+	for (unsigned int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)info.pid,
+			 (int)info.vcpus[i].tid);
+		TEST_ASSERT(info.vcpus[i].id == i && info.vcpus[i].tid > 0 &&
+			    info.vcpus[i].tid != info.pid && !access(path, F_OK),
+			    "vCPU %u: thread %d", i, (int)info.vcpus[i].tid);
+	}
+	TEST_ASSERT(info.vcpus[0].tid != info.vcpus[1].tid, "one thread for two vCPUs");
+	expect_running(info.domid, "after create");
+	xc_dominfo_dispose(&info);
+
+	cfg = base_config("beta");
+	b = create(&cfg);
+	u = xc_domain_uuid(b);
+	TEST_ASSERT((u[6] >> 4) == 4 && (u[8] & 0xc0) == 0x80, "generated UUID is not version 4");
+	TEST_ASSERT(xc_domain_id(b) == xc_domain_id(a) + 1, "domids %u then %u",
+		    xc_domain_id(a), xc_domain_id(b));
+
+	n = xc_domain_list(xch, &ids);
+	TEST_ASSERT(n == 2 && ids[0] == xc_domain_id(a) && ids[1] == xc_domain_id(b),
+		    "list: %d domains", n);
+	free(ids);
+	XC_OK(xc_domain_lookup(xch, "beta", &domid));
+	TEST_ASSERT(domid == xc_domain_id(b), "lookup by name: %u", domid);
+	xc_uuid_format(uuid, text);
+	XC_OK(xc_domain_lookup(xch, text, &domid));
+	TEST_ASSERT(domid == xc_domain_id(a), "lookup by UUID: %u", domid);
+	snprintf(text, sizeof(text), "%" PRIu32, xc_domain_id(b));
+	XC_OK(xc_domain_lookup(xch, text, &domid));
+	TEST_ASSERT(domid == xc_domain_id(b), "lookup by domid: %u", domid);
+	XC_FAILS(xc_domain_lookup(xch, "gamma", &domid), -ESRCH, "'gamma'");
+	printf("ok: create: running, getinfo (domid, name, UUID given and generated v4, memory, "
+	       "vCPU threads, pid), list, lookup by domid, name and UUID\n");
+
+	/* Names and UUIDs are unique. */
+	cfg = base_config("alpha");
+	XC_FAILS(xc_domain_create(xch, &cfg, &b), -EEXIST, "the name is in use");
+	cfg = base_config("other");
+	memcpy(cfg.uuid, uuid, 16);
+	XC_FAILS(xc_domain_create(xch, &cfg, &b), -EEXIST, "the UUID is in use");
+	TEST_ASSERT(registry_dirs() == 2, "a refused create left a registry entry");
+	printf("ok: duplicate name and UUID: -EEXIST\n");
+
+	destroy_and_check(a);
+	expect_running(xc_domain_id(b), "the other domain destroyed");
+	destroy_and_check(b);
+	printf("ok: destroy of a running domain: VMM, record, cgroup gone\n");
+}
+
+/* A create that must fail; nothing of it may be left, in the registry or the cgroups. */
+static void expect_refused(xc_build_config *cfg, int err, const char *words)
+{
+	static const uint8_t uuid[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x47, 0x77,
+					  0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	unsigned int before = registry_dirs();
+	xc_domain *dom = NULL;
+
+	memcpy(cfg->uuid, uuid, 16);
+	XC_FAILS(xc_domain_create(xch, cfg, &dom), err, words);
+	TEST_ASSERT(!dom, "a failed create returned a handle");
+	TEST_ASSERT(registry_dirs() == before, "a failed create left a registry entry");
+	TEST_ASSERT(!cgroup_exists_for(uuid), "a failed create left its cgroup");
+	printf("ok: refused (%s): %s\n", strerror(-err), xc_last_error(xch));
+}
+
+static void check_bad_configs(void)
+{
+	static char long_name[XC_NAME_MAX + 2], bad_kernel[] = "/tmp/test-libxc-kernel.XXXXXX";
+	xc_disk_config disk = { .path = "/nonexistent/disk.img" };
+	xc_build_config cfg;
+	int fd;
+
+	memset(long_name, 'n', XC_NAME_MAX + 1);
+	cfg = base_config("");
+	expect_refused(&cfg, -EINVAL, "name ''");
+	cfg = base_config(long_name);
+	expect_refused(&cfg, -EINVAL, "1-64 printable bytes");
+	cfg = base_config("a/b");
+	expect_refused(&cfg, -EINVAL, "no '/'");
+	cfg = base_config("tiny");
+	cfg.mem_bytes = 4096;
+	expect_refused(&cfg, -EINVAL, "at least 2 MiB");
+	cfg = base_config("toomuch");
+	cfg.mem_bytes = 32 * MIB;
+	cfg.max_mem_bytes = 16 * MIB;
+	expect_refused(&cfg, -EINVAL, "more than max memory");
+	cfg = base_config("wide");
+	cfg.nr_vcpus = 300;
+	expect_refused(&cfg, -EINVAL, "300 vCPUs");
+	cfg = base_config("serial");
+	disk = (xc_disk_config){ .path = guest_elf, .readonly = true,
+				 .serial = "0123456789abcdefghijk" };
+	cfg.disks = &disk;
+	cfg.nr_disks = 1;
+	expect_refused(&cfg, -EINVAL, "serial '0123456789abcdefghijk'");
+	cfg = base_config("weight");
+	cfg.weight = 70000;
+	expect_refused(&cfg, -EINVAL, "weight 70000");
+	cfg = base_config("nokernel");
+	cfg.kernel = "/nonexistent/vmlinuz";
+	expect_refused(&cfg, -ENOENT, "/nonexistent/vmlinuz");
+	cfg = base_config("nodisk");
+	disk = (xc_disk_config){ .path = "/nonexistent/disk.img" };
+	cfg.disks = &disk;
+	cfg.nr_disks = 1;
+	expect_refused(&cfg, -ENOENT, "/nonexistent/disk.img");
+
+	/* The VMM starts and refuses the kernel: its own words come back. */
+	fd = mkstemp(bad_kernel);
+	TEST_ASSERT(fd >= 0 && write(fd, "#!/bin/sh\necho not a kernel\n", 28) == 28, "%m");
+	close(fd);
+	cfg = base_config("badkernel");
+	cfg.kernel = bad_kernel;
+	cfg.vmm_args = (const char *const[]){ "--test-device", "--allow-no-hwvirt", NULL };
+	expect_refused(&cfg, -EIO, "the VMM failed to start: ");
+	TEST_ASSERT(strstr(xc_last_error(xch), "not a Linux bzImage") ||
+		    strstr(xc_last_error(xch), "ELF"), "not the VMM's words: %s",
+		    xc_last_error(xch));
+	unlink(bad_kernel);
+}
+
+static void check_paused_start_and_pause(void)
+{
+	xc_build_config cfg = base_config("sleeper");
+	xc_dominfo info;
+	xc_domain *dom;
+	uint32_t domid;
+
+	cfg.start_paused = true;
+	dom = create(&cfg);
+	domid = xc_domain_id(dom);
+	XC_OK(xc_domain_subscribe(xch, dom));
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_PAUSED && !info.vcpus[0].running,
+		    "state %s with start_paused", xc_domain_state_name(info.state));
+	sleep_ms(300);
+	TEST_ASSERT(count_of(domid) == 0, "the guest counted to %u while paused",
+		    count_of(domid));
+	XC_OK(xc_domain_unpause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	expect_running(domid, "after unpause");
+	get_info(dom, &info);
+	TEST_ASSERT(state_is_live(info.state), "state %s", xc_domain_state_name(info.state));
+
+	XC_OK(xc_domain_pause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_PAUSED, "state %s after pause",
+		    xc_domain_state_name(info.state));
+	expect_stopped(domid, "paused");
+	XC_OK(xc_domain_pause(xch, dom));
+	XC_OK(xc_domain_unpause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	expect_running(domid, "unpaused");
+	xc_dominfo_dispose(&info);
+	printf("ok: start_paused: no progress until unpause; pause/unpause with events\n");
+
+	/* Shutdown: the power button, the guest powers off. */
+	XC_OK(xc_domain_shutdown(xch, dom));
+	expect_event(dom, XC_DOMSTATE_SHUTDOWN, XC_REASON_POWEROFF, 0);
+	{
+		xc_domain_event ev;
+
+		XC_FAILS(xc_domain_wait_event(xch, dom, 5000, &ev), -ECONNRESET, "");
+	}
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_SHUTDOWN && info.reason == XC_REASON_POWEROFF &&
+		    info.exit_status == 0, "after poweroff: %s: %s, exit status %d",
+		    xc_domain_state_name(info.state), xc_domain_reason_name(info.reason),
+		    info.exit_status);
+	TEST_ASSERT(process_gone(info.pid), "the VMM still runs after poweroff");
+	xc_dominfo_dispose(&info);
+	TEST_ASSERT(!domain_file_exists(domid, "control"), "the control socket stays");
+	TEST_ASSERT(!cgroup_exists_for(xc_domain_uuid(dom)), "the cgroup stays");
+	TEST_ASSERT(domain_file_exists(domid, "domain"), "the record went before destroy");
+	XC_FAILS(xc_domain_pause(xch, dom), -ENOTCONN, "pause");
+	/* A fresh handle sees the same. */
+	{
+		xc_domain *again;
+
+		XC_OK(xc_domain_open(xch, domid, &again));
+		xc_dominfo_init(&info);
+		get_info(again, &info);
+		TEST_ASSERT(info.state == XC_DOMSTATE_SHUTDOWN && info.exit_status == 0,
+			    "reopened: %s", xc_domain_state_name(info.state));
+		xc_dominfo_dispose(&info);
+		xc_domain_close(xch, again);
+	}
+	XC_OK(xc_domain_destroy(xch, dom));
+	TEST_ASSERT(!domain_file_exists(domid, NULL), "destroy left the registry entry");
+	xc_domain_close(xch, dom);
+	printf("ok: shutdown via ACPI: shutdown/poweroff, exit status 0, socket and cgroup "
+	       "removed; destroy removes the record\n");
+}
+
+static void check_affinity(xc_domain *dom, unsigned int vcpu, int cpu)
+{
+	cpu_set_t got, direct;
+	xc_dominfo info;
+
+	XC_OK(xc_vcpu_getaffinity(xch, dom, vcpu, &got));
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(!sched_getaffinity(info.vcpus[vcpu].tid, sizeof(direct), &direct),
+		    "sched_getaffinity(%d): %m", (int)info.vcpus[vcpu].tid);
+	TEST_ASSERT(CPU_COUNT(&got) == 1 && CPU_ISSET(cpu, &got) && CPU_EQUAL(&got, &direct),
+		    "vCPU %u: %d CPUs in libxc's set, %d on the thread", vcpu, CPU_COUNT(&got),
+		    CPU_COUNT(&direct));
+	xc_dominfo_dispose(&info);
+}
+
+static void check_reset_reboot_affinity(void)
+{
+	xc_build_config cfg = base_config("bouncer");
+	cpu_set_t set, all;
+	xc_dominfo before, after;
+	struct progress pr;
+	xc_domain *dom;
+	uint32_t domid;
+	int last_cpu;
+
+	cfg.nr_vcpus = 2;
+	dom = create(&cfg);
+	domid = xc_domain_id(dom);
+	TEST_ASSERT(!sched_getaffinity(0, sizeof(all), &all), "%m");
+	for (last_cpu = CPU_SETSIZE - 1; !CPU_ISSET(last_cpu, &all); last_cpu--)
+		;
+	CPU_ZERO(&set);
+	CPU_SET(last_cpu, &set);
+	XC_OK(xc_vcpu_setaffinity(xch, dom, 1, &set));
+	check_affinity(dom, 1, last_cpu);
+	XC_FAILS(xc_vcpu_setaffinity(xch, dom, 2, &set), -EINVAL, "vCPU 2");
+	XC_FAILS(xc_vcpu_getaffinity(xch, dom, 7, &set), -EINVAL, "vCPU 7");
+	CPU_ZERO(&set);
+	XC_FAILS(xc_vcpu_setaffinity(xch, dom, 0, &set), -EINVAL, "empty");
+	printf("ok: vCPU affinity set and read back, also with sched_getaffinity(); bad vCPU "
+	       "and empty set: -EINVAL\n");
+
+	XC_OK(xc_domain_subscribe(xch, dom));
+	expect_running(domid, "before reset");
+	xc_dominfo_init(&before);
+	xc_dominfo_init(&after);
+	get_info(dom, &before);
+	pr = read_progress(domid, 0);
+	XC_OK(xc_domain_reset(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT, -1);
+	get_info(dom, &after);
+	TEST_ASSERT(after.domid == domid && after.pid == before.pid && state_is_live(after.state),
+		    "after reset: domid %u pid %d state %s (before: pid %d)", after.domid,
+		    (int)after.pid, xc_domain_state_name(after.state), (int)before.pid);
+	check_affinity(dom, 1, last_cpu);
+	TEST_ASSERT(count_restarts(domid, pr.size, 5000),
+		    "the count did not start again at 1 after reset");
+	expect_running(domid, "after reset");
+	/* The subscription carries over: */
+	XC_OK(xc_domain_pause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	XC_OK(xc_domain_unpause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	printf("ok: reset: same domid and pid, event running/reboot, count starts again, "
+	       "affinity kept, events go on\n");
+
+	expect_running(domid, "before reboot");
+	pr = read_progress(domid, 0);
+	XC_OK(xc_domain_reboot(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT, -1);
+	get_info(dom, &after);
+	TEST_ASSERT(after.domid == domid && after.pid == before.pid && state_is_live(after.state),
+		    "after reboot: pid %d state %s", (int)after.pid,
+		    xc_domain_state_name(after.state));
+	TEST_ASSERT(count_restarts(domid, pr.size, 5000),
+		    "the count did not start again at 1 after reboot");
+	check_affinity(dom, 1, last_cpu);
+	XC_OK(xc_domain_pause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	xc_dominfo_dispose(&before);
+	xc_dominfo_dispose(&after);
+	destroy_and_check(dom);
+	printf("ok: reboot (ACPI): same domid and pid, event running/reboot, affinity kept; "
+	       "destroy of a paused domain\n");
+}
+
+static void check_memory(void)
+{
+	xc_build_config cfg = base_config("balloon");
+	xc_dominfo info;
+	xc_domain *dom, *plain;
+
+	cfg.balloon = true;
+	cfg.mem_bytes = 16 * MIB;
+	cfg.max_mem_bytes = 32 * MIB;
+	dom = create(&cfg);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.has_balloon && info.mem_bytes == 32 * MIB &&
+		    info.max_mem_bytes == 32 * MIB && info.mem_target_bytes == 16 * MIB,
+		    "balloon %u RAM %" PRIu64 " max %" PRIu64 " target %" PRIu64,
+		    info.has_balloon, info.mem_bytes, info.max_mem_bytes, info.mem_target_bytes);
+	XC_OK(xc_domain_set_memory_target(xch, dom, 24 * MIB));
+	get_info(dom, &info);
+	TEST_ASSERT(info.mem_target_bytes == 24 * MIB, "target %" PRIu64, info.mem_target_bytes);
+	XC_FAILS(xc_domain_set_memory_target(xch, dom, 40 * MIB), -ERANGE, "40 MiB");
+	XC_FAILS(xc_domain_set_max_memory(xch, dom, 48 * MIB), -ERANGE, "48 MiB");
+	XC_FAILS(xc_domain_set_max_memory(xch, dom, 1 * MIB), -ERANGE, "1 MiB");
+	XC_OK(xc_domain_set_max_memory(xch, dom, 20 * MIB));
+	get_info(dom, &info);
+	TEST_ASSERT(info.max_mem_bytes == 20 * MIB && info.mem_target_bytes == 20 * MIB,
+		    "after mem-max 20M: max %" PRIu64 " target %" PRIu64, info.max_mem_bytes,
+		    info.mem_target_bytes);
+	XC_FAILS(xc_domain_set_memory_target(xch, dom, 24 * MIB), -ERANGE, "max memory");
+	XC_OK(xc_domain_set_memory_target(xch, dom, 8 * MIB));
+	get_info(dom, &info);
+	TEST_ASSERT(info.mem_target_bytes == 8 * MIB, "target %" PRIu64, info.mem_target_bytes);
+	xc_dominfo_dispose(&info);
+
+	cfg = base_config("noballoon");
+	plain = create(&cfg);
+	XC_FAILS(xc_domain_set_memory_target(xch, plain, 8 * MIB), -EOPNOTSUPP, "");
+	destroy_and_check(plain);
+	destroy_and_check(dom);
+	printf("ok: memory target and max memory with a balloon; -ERANGE above them; "
+	       "-EOPNOTSUPP without a balloon\n");
+}
+
+static long cgroup_number(const char *dir, const char *leaf)
+{
+	char path[512], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, leaf);
+	f = fopen(path, "re");
+	TEST_ASSERT(f && fgets(buf, sizeof(buf), f), "cannot read %s: %m", path);
+	fclose(f);
+	return strtol(buf, NULL, 10);
+}
+
+static bool cgroup_has(const char *dir, pid_t pid)
+{
+	char path[512], line[64];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	TEST_ASSERT(f, "cannot read %s: %m", path);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strtol(line, NULL, 10) == pid;
+	fclose(f);
+	return found;
+}
+
+/* cgroup v1 (cpu.shares, CFS quota) or v2 (cpu.weight, cpu.max): weight and cap as set. */
+static void expect_cgroup_credit(const char *cg, unsigned int weight, unsigned int cap)
+{
+	char path[512], buf[64] = "", want[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cpu.max", cg);
+	if (access(path, F_OK)) {
+		TEST_ASSERT(cgroup_number(cg, "cpu.shares") == weight * 4, "cpu.shares %ld",
+			    cgroup_number(cg, "cpu.shares"));
+		TEST_ASSERT(cgroup_number(cg, "cpu.cfs_quota_us") ==
+			    (cap ? (long)cap * 1000 : -1) &&
+			    cgroup_number(cg, "cpu.cfs_period_us") == 100000,
+			    "cpu.cfs_quota_us %ld", cgroup_number(cg, "cpu.cfs_quota_us"));
+		return;
+	}
+	TEST_ASSERT(cgroup_number(cg, "cpu.weight") == (weight * 100 + 128) / 256,
+		    "cpu.weight %ld", cgroup_number(cg, "cpu.weight"));
+	f = fopen(path, "re");
+	TEST_ASSERT(f && fgets(buf, sizeof(buf), f), "%s: %m", path);
+	fclose(f);
+	snprintf(want, sizeof(want), cap ? "%u 100000\n" : "max 100000\n", cap * 1000);
+	TEST_ASSERT(!strcmp(buf, want), "cpu.max '%s', want '%s'", buf, want);
+}
+
+static void check_sched_credit(void)
+{
+	xc_build_config cfg = base_config("credit");
+	xc_sched_credit sc;
+	xc_dominfo info;
+	xc_domain *dom;
+	char cg[512], id[37];
+
+	cfg.weight = 1000;
+	dom = create(&cfg);
+	record_value(xc_domain_id(dom), "cgroup", cg, sizeof(cg));
+	xc_uuid_format(xc_domain_uuid(dom), id);
+	TEST_ASSERT(cg[0] && strstr(cg, id), "cgroup '%s' is not the domain's", cg);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(cgroup_has(cg, info.pid), "VMM %d is not in %s", (int)info.pid, cg);
+	xc_dominfo_dispose(&info);
+	expect_cgroup_credit(cg, 1000, 0);
+	XC_OK(xc_sched_credit_get(xch, dom, &sc));
+	TEST_ASSERT(sc.weight == 1000 && sc.cap == 0, "created with weight 1000: %u/%u",
+		    sc.weight, sc.cap);
+	XC_OK(xc_sched_credit_set(xch, dom, &(xc_sched_credit){ .weight = 512, .cap = 50 }));
+	expect_cgroup_credit(cg, 512, 50);
+	XC_OK(xc_sched_credit_get(xch, dom, &sc));
+	TEST_ASSERT(sc.weight == 512 && sc.cap == 50, "read back %u/%u", sc.weight, sc.cap);
+	XC_OK(xc_sched_credit_set(xch, dom, &(xc_sched_credit){ .weight = 256, .cap = 150 }));
+	expect_cgroup_credit(cg, 256, 150);
+	XC_OK(xc_sched_credit_set(xch, dom, &(xc_sched_credit){ .weight = 65535, .cap = 0 }));
+	expect_cgroup_credit(cg, 65535, 0);
+	XC_FAILS(xc_sched_credit_set(xch, dom, &(xc_sched_credit){ .weight = 0 }), -EINVAL,
+		 "weight 0");
+	XC_FAILS(xc_sched_credit_set(xch, dom, &(xc_sched_credit){ .weight = 65536 }), -EINVAL,
+		 "weight 65536");
+	XC_FAILS(xc_sched_credit_set(xch, dom,
+				     &(xc_sched_credit){ .weight = 256, .cap = 100000000 }),
+		 -EINVAL, "cap");
+	XC_OK(xc_sched_credit_get(xch, dom, &sc));
+	TEST_ASSERT(sc.weight == 65535 && sc.cap == 0, "changed by refused calls: %u/%u",
+		    sc.weight, sc.cap);
+	expect_cgroup_credit(cg, 65535, 0);
+	destroy_and_check(dom);
+	TEST_ASSERT(access(cg, F_OK), "the cgroup %s stays after destroy", cg);
+	printf("ok: sched credit: weight and cap in the cgroup (%s) and read back; "
+	       "out of range: -EINVAL\n", cg);
+}
+
+static void check_stats(void)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	char img[] = "/tmp/test-libxc-disk.XXXXXX", tap[IFNAMSIZ];
+	xc_build_config cfg = base_config("stats");
+	xc_disk_config disks[2] = { { .serial = "xc-test-1" }, { .readonly = true } };
+	xc_nic_config nic = {};
+	xc_domstats st = {};
+	xc_domain *dom;
+	int fd;
+
+	fd = mkstemp(img);
+	TEST_ASSERT(fd >= 0 && !ftruncate(fd, 1 << 20), "disk image: %m");
+	close(fd);
+	disks[0].path = img;
+	disks[1].path = guest_elf;
+	memcpy(nic.mac, mac, 6);
+	cfg.disks = disks;
+	cfg.nr_disks = 2;
+	cfg.nics = &nic;
+	cfg.nr_nics = 1;
+	dom = create(&cfg);
+	snprintf(tap, sizeof(tap), "vif%" PRIu32 ".0", xc_domain_id(dom));
+	TEST_ASSERT(if_nametoindex(tap), "no tap %s in the test's network namespace", tap);
+	XC_OK(xc_domain_get_stats(xch, dom, &st));
+	TEST_ASSERT(st.nr_disks == 2 && st.nr_nics == 1, "%u disks, %u NICs", st.nr_disks,
+		    st.nr_nics);
+	TEST_ASSERT(!strcmp(st.nics[0].ifname, tap) && !memcmp(st.nics[0].mac, mac, 6),
+		    "NIC '%s'", st.nics[0].ifname);
+	/* The tiny guest drives neither device: every counter is there, and zero. */
+	for (unsigned int i = 0; i < 2; i++)
+		TEST_ASSERT(!st.disks[i].rd_reqs && !st.disks[i].wr_reqs && !st.disks[i].errors &&
+			    !st.disks[i].flush_reqs, "disk %u counters", i);
+	TEST_ASSERT(!st.nics[0].tx_packets && !st.nics[0].tx_errors, "NIC counters");
+	TEST_ASSERT(!st.balloon_valid, "balloon statistics without a balloon");
+	xc_domstats_dispose(&st);
+	TEST_ASSERT(!st.disks && !st.nr_disks, "dispose");
+	destroy_and_check(dom);
+	TEST_ASSERT(!if_nametoindex(tap), "the tap %s stays after destroy", tap);
+	unlink(img);
+	printf("ok: stats: 2 disks and a NIC (%s) with their counters\n", tap);
+}
+
+/* Run domus-xc ARGS...; Return: its exit status, its stdout (and stderr) in @out. */
+static int run_xc(char *out, size_t len, ...)
+{
+	const char *argv[16] = { xc_path };
+	unsigned int n = 1;
+	int pipefd[2], status;
+	size_t got = 0;
+	ssize_t r;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, len);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	TEST_ASSERT(!pipe2(pipefd, O_CLOEXEC), "pipe: %m");
+	pid = fork();
+	TEST_ASSERT(pid >= 0, "fork: %m");
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execv(xc_path, (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (got < len - 1 && (r = read(pipefd[0], out + got, len - 1 - got)) > 0)
+		got += r;
+	out[got] = '\0';
+	close(pipefd[0]);
+	TEST_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status), "domus-xc died");
+	return WEXITSTATUS(status);
+}
+
+static void check_fresh_process(void)
+{
+	xc_build_config cfg = base_config("survivor");
+	char out[4096], want[64];
+	xc_dominfo info;
+	xc_domain *dom;
+	uint32_t domid;
+	pid_t pid;
+
+	dom = create(&cfg);
+	domid = xc_domain_id(dom);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	pid = info.pid;
+	xc_dominfo_dispose(&info);
+	xc_domain_close(xch, dom);
+	xc_interface_close(xch);
+	xch = NULL;
+
+	TEST_ASSERT(run_xc(out, sizeof(out), "list", NULL) == 0 && strstr(out, "survivor"),
+		    "domus-xc list:\n%s", out);
+	snprintf(want, sizeof(want), "pid       %d\n", (int)pid);
+	TEST_ASSERT(run_xc(out, sizeof(out), "info", "survivor", NULL) == 0 &&
+		    strstr(out, want) && (strstr(out, "state     running") ||
+					  strstr(out, "state     blocked")),
+		    "domus-xc info:\n%s", out);
+	TEST_ASSERT(run_xc(out, sizeof(out), "pause", "survivor", NULL) == 0, "pause: %s", out);
+	expect_stopped(domid, "paused by domus-xc");
+	TEST_ASSERT(run_xc(out, sizeof(out), "info", "survivor", NULL) == 0 &&
+		    strstr(out, "state     paused"), "domus-xc info:\n%s", out);
+	TEST_ASSERT(run_xc(out, sizeof(out), "unpause", "survivor", NULL) == 0, "%s", out);
+	expect_running(domid, "unpaused by domus-xc");
+
+	TEST_ASSERT(!xc_interface_open(0, &xch), "xc_interface_open");
+	XC_OK(xc_domain_lookup(xch, "survivor", &domid));
+	XC_OK(xc_domain_open(xch, domid, &dom));
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.pid == pid && state_is_live(info.state), "reopened: pid %d state %s",
+		    (int)info.pid, xc_domain_state_name(info.state));
+	xc_dominfo_dispose(&info);
+	TEST_ASSERT(run_xc(out, sizeof(out), "destroy", "survivor", NULL) == 0, "%s", out);
+	TEST_ASSERT(process_gone(pid) && !domain_file_exists(domid, NULL),
+		    "domus-xc destroy left something");
+	XC_FAILS(xc_domain_getinfo(xch, dom, &info), -ESRCH, "destroyed");
+	xc_domain_close(xch, dom);
+	printf("ok: after the creator closed its handles, other processes find and control "
+	       "the domain (domus-xc list, info, pause, unpause, destroy)\n");
+}
+
+static void check_sigkill(void)
+{
+	xc_build_config cfg = base_config("victim");
+	char cg[512];
+	xc_dominfo info;
+	xc_domain *dom;
+	uint32_t domid;
+	int64_t end;
+
+	dom = create(&cfg);
+	domid = xc_domain_id(dom);
+	record_value(domid, "cgroup", cg, sizeof(cg));
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(kill(info.pid, SIGKILL) == 0, "kill: %m");
+	for (end = now_ms() + 5000; !process_gone(info.pid) && now_ms() < end;)
+		sleep_ms(5);
+	TEST_ASSERT(process_gone(info.pid), "SIGKILL did not end the VMM");
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_CRASHED && info.reason == XC_REASON_VMM_DIED &&
+		    info.exit_status == -1, "after SIGKILL: %s: %s (exit %d)",
+		    xc_domain_state_name(info.state), xc_domain_reason_name(info.reason),
+		    info.exit_status);
+	TEST_ASSERT(!strcmp(info.name, "victim") && info.domid == domid, "identity lost");
+	xc_dominfo_dispose(&info);
+	TEST_ASSERT(access(cg, F_OK) && errno == ENOENT, "the cgroup %s stays", cg);
+	TEST_ASSERT(!domain_file_exists(domid, "control"), "the control socket stays");
+	TEST_ASSERT(domain_file_exists(domid, "domain"), "the record went before destroy");
+	XC_FAILS(xc_domain_pause(xch, dom), -ENOTCONN, "pause");
+	XC_OK(xc_domain_destroy(xch, dom));
+	TEST_ASSERT(!domain_file_exists(domid, NULL), "destroy left the registry entry");
+	xc_domain_close(xch, dom);
+	printf("ok: VMM killed: crashed (vmm-died), cgroup and socket removed, destroy removes "
+	       "the rest\n");
+}
+
+static void check_two_domains(void)
+{
+	char img[] = "/tmp/test-libxc-disk.XXXXXX", cga[512], cgb[512];
+	xc_build_config cfg = base_config("left");
+	xc_disk_config disk = {};
+	xc_dominfo ia, ib;
+	xc_domain *a, *b;
+	uint32_t da, db;
+	int fd;
+
+	fd = mkstemp(img);
+	TEST_ASSERT(fd >= 0 && !ftruncate(fd, 1 << 20), "disk image: %m");
+	close(fd);
+	disk.path = img;
+	cfg.disks = &disk;
+	cfg.nr_disks = 1;
+	a = create(&cfg);
+	cfg.name = "right";
+	expect_refused(&cfg, -EBUSY, "in use read-write");
+	TEST_ASSERT(strstr(xc_last_error(xch), img), "the error does not name the image: %s",
+		    xc_last_error(xch));
+	disk.readonly = true;
+	expect_refused(&cfg, -EBUSY, img);
+	disk.readonly = false;
+	cfg.nr_disks = 0;
+	b = create(&cfg);
+	da = xc_domain_id(a);
+	db = xc_domain_id(b);
+	xc_dominfo_init(&ia);
+	xc_dominfo_init(&ib);
+	get_info(a, &ia);
+	get_info(b, &ib);
+	record_value(da, "cgroup", cga, sizeof(cga));
+	record_value(db, "cgroup", cgb, sizeof(cgb));
+	TEST_ASSERT(ia.pid != ib.pid && strcmp(cga, cgb) && cgroup_has(cga, ia.pid) &&
+		    cgroup_has(cgb, ib.pid) && !cgroup_has(cga, ib.pid),
+		    "not separate: pids %d %d, cgroups %s %s", (int)ia.pid, (int)ib.pid, cga, cgb);
+	XC_OK(xc_domain_pause(xch, a));
+	expect_stopped(da, "paused");
+	expect_running(db, "the other one paused");
+	XC_OK(xc_domain_unpause(xch, a));
+	expect_running(da, "unpaused");
+	destroy_and_check(a);
+	expect_running(db, "the other one destroyed");
+	get_info(b, &ib);
+	TEST_ASSERT(state_is_live(ib.state), "state %s", xc_domain_state_name(ib.state));
+	xc_dominfo_dispose(&ia);
+	xc_dominfo_dispose(&ib);
+	destroy_and_check(b);
+	unlink(img);
+	printf("ok: two domains: separate pids and cgroups, one paused or destroyed leaves the "
+	       "other running; one image is not opened read-write by both\n");
+}
+
+static void check_unprivileged(void)
+{
+	xc_build_config cfg = base_config("nobody");
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = getgrnam("nogroup");
+	char path[64], line[256], want[64], link[256];
+	bool uid_ok = false, has_kvm = false;
+	xc_dominfo info;
+	xc_domain *dom;
+	int status;
+	pid_t child;
+	FILE *f;
+
+	if (!pw || !gr) {
+		printf("skip: no user nobody or group nogroup\n");
+		return;
+	}
+	cfg.uid = pw->pw_uid;
+	cfg.gid = gr->gr_gid;
+	dom = create(&cfg);
+	expect_running(xc_domain_id(dom), "unprivileged");
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)info.pid);
+	snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u\t%u\n", pw->pw_uid, pw->pw_uid,
+		 pw->pw_uid, pw->pw_uid);
+	f = fopen(path, "re");
+	TEST_ASSERT(f, "%s: %m", path);
+	while (fgets(line, sizeof(line), f))
+		uid_ok = uid_ok || !strcmp(line, want);
+	fclose(f);
+	TEST_ASSERT(uid_ok, "the VMM does not run as uid %u", pw->pw_uid);
+	for (int fd = 0; fd < 64 && !has_kvm; fd++) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)info.pid, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		has_kvm = n > 0 && (link[n] = '\0', !strcmp(link, "/dev/kvm"));
+	}
+	TEST_ASSERT(has_kvm, "the VMM holds no /dev/kvm descriptor");
+	xc_dominfo_dispose(&info);
+	/* The same user could not have opened it. */
+	child = fork();
+	TEST_ASSERT(child >= 0, "fork: %m");
+	if (!child) {
+		if (setgroups(0, NULL) || setgid(gr->gr_gid) || setuid(pw->pw_uid))
+			_exit(2);
+		_exit(open("/dev/kvm", O_RDWR) < 0 && errno == EACCES ? 0 : 1);
+	}
+	TEST_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0, "user %s can open /dev/kvm itself (%d)",
+		    pw->pw_name, WEXITSTATUS(status));
+	destroy_and_check(dom);
+	printf("ok: the VMM runs as %s with the /dev/kvm descriptor it was given, and could "
+	       "not open it itself\n", pw->pw_name);
+}
+
+/* ---- set-up and clean-up ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+/* Leave nothing behind, even on failure: destroy what is left, remove the registry. */
+static void test_cleanup(void)
+{
+	static bool busy;
+	xc_interface *x;
+	uint32_t *ids;
+	int n;
+
+	char cmd[600];
+
+	if (busy || xc_interface_open(0, &x))
+		return;
+	busy = true;
+	/* What the VMMs said, but for the guests' progress reports. */
+	snprintf(cmd, sizeof(cmd), "for f in %s/*/vmm.log; do [ -f \"$f\" ] && echo \"--- $f:\" && "
+		 "grep -v 'testdev: report' \"$f\" | tail -n 5; done", run_dir);
+	if (system(cmd) < 0)
+		printf("(cannot show the VMMs' logs)\n");
+	n = xc_domain_list(x, &ids);
+	for (int i = 0; i < n; i++) {
+		xc_domain *dom;
+
+		if (!xc_domain_open(x, ids[i], &dom))
+			xc_domain_destroy(x, dom);
+	}
+	if (n > 0)
+		free(ids);
+	xc_interface_close(x);
+	nftw(run_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int main(int argc, char **argv)
+{
+	int kvm;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF\n", argv[0]);
+		return 99;
+	}
+	vmm_path = argv[1];
+	xc_path = argv[2];
+	guest_elf = argv[3];
+	if (geteuid() != 0) {
+		printf("SKIP: needs root (cgroups, taps, another user for the VMM)\n");
+		return 77;
+	}
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) {
+		printf("SKIP: /dev/kvm: %m\n");
+		return 77;
+	}
+	close(kvm);
+	/* Taps are made here, where no host interface can be touched. */
+	TEST_ASSERT(!unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET): %m");
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	TEST_ASSERT(mkdtemp(run_dir), "mkdtemp: %m");
+	setenv("DOMUS_RUN_DIR", run_dir, 1);
+	setenv("DOMUS_VMM", vmm_path, 1);
+	TEST_ASSERT(!xc_interface_open(0, &xch), "xc_interface_open");
+	XC_OK(xc_interface_set_timeout(xch, 10000));
+
+	check_create_info();
+	check_bad_configs();
+	check_paused_start_and_pause();
+	check_reset_reboot_affinity();
+	check_memory();
+	check_sched_credit();
+	check_stats();
+	check_fresh_process();
+	check_sigkill();
+	check_two_domains();
+	check_unprivileged();
+
+	TEST_ASSERT(registry_dirs() == 0, "domains left in the registry");
+	xc_interface_close(xch);
+	test_cleanup();
+	printf("libxc: all checks passed\n");
+	return 0;
+}
