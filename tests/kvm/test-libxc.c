@@ -3,11 +3,12 @@
  * test-libxc: every libxc call on domains that libxc itself builds and starts, with tiny
  * guests on the host's /dev/kvm.
  *
- *   test-libxc DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF
+ *   test-libxc DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF CONSOLE_GUEST_ELF
  *
  * test-control-guest.elf reports a growing count through the test device every 50 ms and
  * powers off on the ACPI power button. libxc sends the VMM's stderr to <run dir>/<domid>/
  * vmm.log, so the count is read there: it shows whether a domain's vCPUs run.
+ * test-console.elf echoes what it receives on COM1 (the console checks).
  *
  * The test runs as root in a private network namespace (its taps touch no host interface)
  * with a private registry ($DOMUS_RUN_DIR), so it never touches /run/domus. Cgroups are
@@ -41,7 +42,7 @@
 #define REPORT_BASE	0xc0000000u
 #define MIB		(1ULL << 20)
 
-static const char *vmm_path, *xc_path, *guest_elf;
+static const char *vmm_path, *xc_path, *guest_elf, *console_elf;
 static char run_dir[] = "/tmp/test-libxc.XXXXXX";
 static xc_interface *xch;
 
@@ -1021,6 +1022,160 @@ static void check_unprivileged(void)
 	       "not open it itself\n", pw->pw_name);
 }
 
+/* The calls that need no domain: handles, sizes, UUIDs, names. */
+static void check_helpers(void)
+{
+	static const struct {
+		const char *text;
+		int ret;
+		uint64_t bytes;
+	} sizes[] = {
+		{ "512", 0, 512 * MIB }, { "512M", 0, 512 * MIB }, { "2G", 0, 2048 * MIB },
+		{ "65536K", 0, 64 * MIB }, { "1GiB", 0, 1024 * MIB }, { "3MB", 0, 3 * MIB },
+		{ "0", 0, 0 }, { "", -EINVAL, 0 }, { "12Q", -EINVAL, 0 }, { "-1M", -EINVAL, 0 },
+		{ "1.5G", -EINVAL, 0 }, { "1Gx", -EINVAL, 0 }, { "99999999999G", -ERANGE, 0 },
+		{ "99999999999999999999999", -ERANGE, 0 },
+	};
+	static const char *const bad_uuids[] = {
+		"", "6b1d2f10-0001-4000-8000-deadbeef000", "6b1d2f10-0001-4000-8000-deadbeef00011",
+		"6b1d2f10x0001-4000-8000-deadbeef0001", "6b1d2f10-0001-4000-8000-deadbeef000g",
+	};
+	uint8_t uuid[16];
+	char text[37];
+	xc_interface *x;
+	xc_domain *dom;
+
+	TEST_ASSERT(xc_interface_open(1, &x) == -EINVAL, "unknown flags accepted");
+	TEST_ASSERT(!strcmp(xc_last_error(xch), ""), "a fresh handle has an error: %s",
+		    xc_last_error(xch));
+	XC_FAILS(xc_interface_set_timeout(xch, 0), -EINVAL, "timeout of 0 ms");
+	XC_FAILS(xc_interface_set_timeout(xch, -5), -EINVAL, "must be positive");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t v = 12345;
+		int r = xc_parse_size(sizes[i].text, &v);
+
+		TEST_ASSERT(r == sizes[i].ret && (r || v == sizes[i].bytes),
+			    "xc_parse_size(\"%s\"): %d, %" PRIu64, sizes[i].text, r, v);
+	}
+	XC_OK(xc_uuid_parse("6B1D2F10-0001-4000-8000-DEADBEEF0001", uuid));
+	xc_uuid_format(uuid, text);
+	TEST_ASSERT(!strcmp(text, "6b1d2f10-0001-4000-8000-deadbeef0001"), "round trip: %s",
+		    text);
+	for (size_t i = 0; i < sizeof(bad_uuids) / sizeof(bad_uuids[0]); i++)
+		TEST_ASSERT(xc_uuid_parse(bad_uuids[i], uuid) == -EINVAL, "UUID '%s' accepted",
+			    bad_uuids[i]);
+	TEST_ASSERT(!strcmp(xc_domain_state_name(XC_DOMSTATE_BLOCKED), "blocked") &&
+		    !strcmp(xc_domain_state_name(XC_DOMSTATE_CRASHED), "crashed") &&
+		    !strcmp(xc_domain_state_name(0), "unknown") &&
+		    !strcmp(xc_domain_state_name(1000), "unknown"), "state names");
+	TEST_ASSERT(!strcmp(xc_domain_reason_name(XC_REASON_POWEROFF), "poweroff") &&
+		    !strcmp(xc_domain_reason_name(XC_REASON_VMM_DIED), "vmm-died") &&
+		    !strcmp(xc_domain_reason_name(63), "unknown") &&
+		    !strcmp(xc_domain_reason_name(100000), "unknown"), "reason names");
+	XC_FAILS(xc_domain_open(xch, 4242, &dom), -ESRCH, "no domain 4242");
+	XC_FAILS(xc_domain_connect(xch, "/nonexistent/control", &dom), -ENOENT,
+		 "/nonexistent/control");
+	printf("ok: handles, timeouts, sizes, UUIDs, state and reason names\n");
+}
+
+/* A console socket: what is written reaches the guest, what it writes comes back. */
+static void check_console(void)
+{
+	char log[] = "/tmp/test-libxc-log.XXXXXX", con[] = "/tmp/test-libxc-con.XXXXXX";
+	xc_build_config cfg = base_config("echo");
+	char buf[4096], file[256];
+	size_t len = 0;
+	xc_dominfo info;
+	xc_domain *dom;
+	int64_t end;
+	int fd;
+
+	cfg.kernel = console_elf;
+	cfg.console = XC_CONSOLE_SOCKET;
+	TEST_ASSERT((fd = mkstemp(log)) >= 0, "%m");
+	close(fd);
+	cfg.log_path = log;
+	dom = create(&cfg);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.has_console, "no console");
+	XC_OK(xc_domain_subscribe(xch, dom));
+	XC_OK(xc_domain_console_fd(xch, dom, &fd));
+	TEST_ASSERT(fcntl(fd, F_GETFD) == FD_CLOEXEC, "the console fd is not close-on-exec");
+	TEST_ASSERT(write(fd, "xyq", 3) == 3, "console write: %m");
+	for (end = now_ms() + 10000; !memmem(buf, len, "got: q\n", 7) && now_ms() < end;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		TEST_ASSERT(n > 0, "console read: %zd %m", n);
+		len += n;
+	}
+	TEST_ASSERT(memmem(buf, len, "got: x\ngot: y\ngot: q\n", 21), "console: '%.*s'", (int)len,
+		    buf);
+	TEST_ASSERT(write(fd, ".", 1) == 1, "console write: %m");
+	expect_event(dom, XC_DOMSTATE_SHUTDOWN, XC_REASON_TEST_EXIT, 64);
+	close(fd);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_SHUTDOWN && info.exit_status == 64,
+		    "after the guest ended: %s (exit %d)", xc_domain_state_name(info.state),
+		    info.exit_status);
+	xc_dominfo_dispose(&info);
+	TEST_ASSERT(!domain_file_exists(xc_domain_id(dom), "vmm.log"), "log in the registry too");
+	snprintf(file, sizeof(file), "grep -q 'console on' %s", log);
+	TEST_ASSERT(system(file) == 0, "the VMM did not log to %s", log);
+	destroy_and_check(dom);
+	TEST_ASSERT(!access(log, F_OK), "destroy removed the caller's log");
+	unlink(log);
+
+	/* To a file: no console for clients. */
+	cfg = base_config("filed");
+	cfg.kernel = console_elf;
+	TEST_ASSERT((fd = mkstemp(con)) >= 0, "%m");
+	close(fd);
+	cfg.console = XC_CONSOLE_FILE;
+	cfg.console_path = con;
+	dom = create(&cfg);
+	snprintf(file, sizeof(file), "grep -q 'console ready' %s", con);
+	for (end = now_ms() + 10000; system(file) && now_ms() < end;)
+		sleep_ms(10);
+	TEST_ASSERT(system(file) == 0, "no console output in %s", con);
+	XC_FAILS(xc_domain_console_fd(xch, dom, &fd), -EOPNOTSUPP, "console");
+	destroy_and_check(dom);
+	unlink(con);
+	printf("ok: console socket both ways, a console file, a log file of the caller's\n");
+}
+
+/* xc_domain_connect() on a registry domain's socket: a bare handle, domid 0. */
+static void check_connect_handle(void)
+{
+	xc_build_config cfg = base_config("bare");
+	xc_domain *dom, *bare;
+	xc_dominfo info;
+	xc_domain_event ev;
+	char path[512];
+
+	dom = create(&cfg);
+	domain_file(xc_domain_id(dom), "control", path, sizeof(path));
+	XC_OK(xc_domain_connect(xch, path, &bare));
+	TEST_ASSERT(xc_domain_id(bare) == 0 && !strcmp(xc_domain_name(bare), ""), "identity");
+	xc_dominfo_init(&info);
+	get_info(bare, &info);
+	TEST_ASSERT(info.domid == 0 && state_is_live(info.state) && info.nr_vcpus == 1,
+		    "bare getinfo: %u %s", info.domid, xc_domain_state_name(info.state));
+	xc_dominfo_dispose(&info);
+	XC_FAILS(xc_sched_credit_get(xch, bare, &(xc_sched_credit){}), -EOPNOTSUPP, "registry");
+	XC_FAILS(xc_domain_set_max_memory(xch, bare, 8 * MIB), -EOPNOTSUPP, "registry");
+	XC_FAILS(xc_domain_wait_event(xch, bare, 0, &ev), -EINVAL, "not subscribed");
+	XC_OK(xc_domain_subscribe(xch, bare));
+	XC_FAILS(xc_domain_wait_event(xch, bare, 50, &ev), -ETIMEDOUT, "none within 50 ms");
+	XC_OK(xc_domain_pause(xch, dom));
+	expect_event(bare, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	xc_domain_close(xch, bare);
+	/* Closing the interface closes the handles still open through it. */
+	destroy_and_check(dom);
+	printf("ok: xc_domain_connect() on a domain's socket: getinfo, events; registry-only "
+	       "calls refused\n");
+}
+
 /* ---- set-up and clean-up ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1063,13 +1218,15 @@ int main(int argc, char **argv)
 {
 	int kvm;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s DOMUS_VMM DOMUS_XC CONTROL_GUEST_ELF CONSOLE_GUEST_ELF\n",
+			argv[0]);
 		return 99;
 	}
 	vmm_path = argv[1];
 	xc_path = argv[2];
 	guest_elf = argv[3];
+	console_elf = argv[4];
 	if (geteuid() != 0) {
 		printf("SKIP: needs root (cgroups, taps, another user for the VMM)\n");
 		return 77;
@@ -1090,6 +1247,7 @@ int main(int argc, char **argv)
 	TEST_ASSERT(!xc_interface_open(0, &xch), "xc_interface_open");
 	XC_OK(xc_interface_set_timeout(xch, 10000));
 
+	check_helpers();
 	check_create_info();
 	check_bad_configs();
 	check_paused_start_and_pause();
@@ -1101,6 +1259,8 @@ int main(int argc, char **argv)
 	check_sigkill();
 	check_two_domains();
 	check_unprivileged();
+	check_console();
+	check_connect_handle();
 
 	TEST_ASSERT(registry_dirs() == 0, "domains left in the registry");
 	xc_interface_close(xch);
