@@ -1176,6 +1176,103 @@ static void check_connect_handle(void)
 	       "calls refused\n");
 }
 
+/* Several processes create at once: the registry lock hands out one domid and name each. */
+static void check_concurrent_create(void)
+{
+	enum { N = 4 };
+	char names[N][16];
+	pid_t kids[N];
+	uint32_t *ids;
+	int wins = 0, n;
+
+	for (int same = 1; same >= 0; same--) {
+		for (int i = 0; i < N; i++) {
+			snprintf(names[i], sizeof(names[i]), same ? "racer" : "racer%d", i);
+			kids[i] = fork();
+			TEST_ASSERT(kids[i] >= 0, "fork: %m");
+			if (!kids[i]) {
+				xc_build_config cfg = base_config(names[i]);
+				xc_interface *x;
+				xc_domain *dom;
+				int r;
+
+				if (xc_interface_open(0, &x))
+					_exit(3);
+				r = xc_domain_create(x, &cfg, &dom);
+				if (r && (r != -EEXIST || !strstr(xc_last_error(x), "in use")))
+					printf("racer %d: %s\n", i, xc_last_error(x));
+				_exit(!r ? 0 : r == -EEXIST ? 1 : 2);
+			}
+		}
+		wins = 0;
+		for (int i = 0; i < N; i++) {
+			int status;
+
+			TEST_ASSERT(waitpid(kids[i], &status, 0) == kids[i] && WIFEXITED(status) &&
+				    WEXITSTATUS(status) <= 1, "racer %d failed", i);
+			wins += WEXITSTATUS(status) == 0;
+		}
+		n = xc_domain_list(xch, &ids);
+		TEST_ASSERT(wins == (same ? 1 : N) && n == wins, "%s names: %d created, %d listed",
+			    same ? "the same" : "different", wins, n);
+		for (int i = 0; i < n; i++) {
+			xc_domain *dom;
+
+			TEST_ASSERT(ids[i] == (uint32_t)i + 1, "domids not 1..%d", n);
+			XC_OK(xc_domain_open(xch, ids[i], &dom));
+			destroy_and_check(dom);
+		}
+		free(ids);
+	}
+	printf("ok: %d processes create at once: one wins a name, distinct names get domids "
+	       "1..%d\n", N, N);
+}
+
+static void write_record(uint32_t domid, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	domain_file(domid, NULL, path, sizeof(path));
+	TEST_ASSERT(!mkdir(path, 0700), "mkdir %s: %m", path);
+	domain_file(domid, "domain", path, sizeof(path));
+	f = fopen(path, "we");
+	TEST_ASSERT(f && fputs(text, f) >= 0 && !fclose(f), "%s: %m", path);
+}
+
+/* Records that lie: a dead builder's, and a pid that now belongs to someone else. */
+static void check_stale_records(void)
+{
+	char text[512];
+	xc_dominfo info;
+	xc_domain *dom;
+	uint32_t *ids;
+	int n;
+
+	write_record(77, "domid=77\nname=ghost\nuuid=6b1d2f10-0001-4000-8000-00000000007a\n"
+		     "pid=0\ncreator=999999\ncreator_start=12345\nram=16777216\n");
+	n = xc_domain_list(xch, &ids);
+	TEST_ASSERT(n == 0 && !domain_file_exists(77, NULL), "a dead builder's entry stays");
+	free(ids);
+	/* Our own pid with another start time: a reused pid, never to be taken for the VMM. */
+	snprintf(text, sizeof(text), "domid=78\nname=reused\nuuid=6b1d2f10-0001-4000-8000-"
+		 "00000000007b\npid=%d\npid_start=1\nram=16777216\nmax_mem=16777216\nvcpus=1\n"
+		 "weight=256\n", (int)getpid());
+	write_record(78, text);
+	XC_OK(xc_domain_open(xch, 78, &dom));
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_CRASHED && info.reason == XC_REASON_VMM_DIED &&
+		    !strcmp(info.name, "reused"), "a reused pid: %s: %s",
+		    xc_domain_state_name(info.state), xc_domain_reason_name(info.reason));
+	xc_dominfo_dispose(&info);
+	XC_OK(xc_domain_destroy(xch, dom));	/* and it must not kill us */
+	xc_domain_close(xch, dom);
+	TEST_ASSERT(!domain_file_exists(78, NULL), "destroy left the entry");
+	printf("ok: a dead builder's entry is dropped; a reused pid is not the VMM (crashed, and "
+	       "destroy does not signal it)\n");
+}
+
 /* ---- set-up and clean-up ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1261,6 +1358,8 @@ int main(int argc, char **argv)
 	check_unprivileged();
 	check_console();
 	check_connect_handle();
+	check_concurrent_create();
+	check_stale_records();
 
 	TEST_ASSERT(registry_dirs() == 0, "domains left in the registry");
 	xc_interface_close(xch);
