@@ -530,9 +530,14 @@ static void reap(xc_interface *xch, xc_domain *dom)
 {
 	const struct timespec tick = { .tv_nsec = 5000000 };
 
+	bool killed = false;
+
 	for (int waited = 0; vmm_alive(dom); waited += 5) {
-		if (waited == xch->timeout_ms)
+		/* >=: a timeout that is not a multiple of the tick must still end it. */
+		if (waited >= xch->timeout_ms && !killed) {
 			kill(dom->pid, SIGKILL);
+			killed = true;
+		}
 		nanosleep(&tick, NULL);
 	}
 }
