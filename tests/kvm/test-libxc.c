@@ -502,6 +502,11 @@ static void check_paused_start_and_pause(void)
 	TEST_ASSERT(!cgroup_exists_for(xc_domain_uuid(dom)), "the cgroup stays");
 	TEST_ASSERT(domain_file_exists(domid, "domain"), "the record went before destroy");
 	XC_FAILS(xc_domain_pause(xch, dom), -ENOTCONN, "pause");
+	{
+		cpu_set_t set;
+
+		XC_FAILS(xc_vcpu_getaffinity(xch, dom, 0, &set), -ESRCH, "not running");
+	}
 	/* A fresh handle sees the same. */
 	{
 		xc_domain *again;
@@ -1273,6 +1278,40 @@ static void check_stale_records(void)
 	       "destroy does not signal it)\n");
 }
 
+/* A VMM that stopped answering (SIGSTOP): calls time out, nothing hangs, destroy ends it. */
+static void check_hung_vmm(void)
+{
+	xc_build_config cfg = base_config("frozen");
+	xc_domain *dom, *other;
+	xc_dominfo info;
+	int64_t t0;
+	pid_t pid;
+
+	dom = create(&cfg);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	pid = info.pid;
+	XC_OK(xc_interface_set_timeout(xch, 503));	/* not a multiple of any tick */
+	TEST_ASSERT(!kill(pid, SIGSTOP), "SIGSTOP: %m");
+	t0 = now_ms();
+	XC_FAILS(xc_domain_getinfo(xch, dom, &info), -ETIMEDOUT, "no answer");
+	TEST_ASSERT(now_ms() - t0 < 2000, "getinfo took %lld ms", (long long)(now_ms() - t0));
+	XC_FAILS(xc_domain_pause(xch, dom), -ETIMEDOUT, "no answer");
+	t0 = now_ms();
+	XC_FAILS(xc_domain_open(xch, xc_domain_id(dom), &other), -ETIMEDOUT, "");
+	TEST_ASSERT(now_ms() - t0 < 2000, "open took %lld ms", (long long)(now_ms() - t0));
+	t0 = now_ms();
+	XC_OK(xc_domain_destroy(xch, dom));
+	TEST_ASSERT(now_ms() - t0 < 3000, "destroy took %lld ms", (long long)(now_ms() - t0));
+	TEST_ASSERT(process_gone(pid), "the stopped VMM survived destroy");
+	TEST_ASSERT(!domain_file_exists(xc_domain_id(dom), NULL), "destroy left the entry");
+	TEST_ASSERT(!cgroup_exists_for(xc_domain_uuid(dom)), "destroy left the cgroup");
+	xc_domain_close(xch, dom);
+	XC_OK(xc_interface_set_timeout(xch, 10000));
+	printf("ok: a stopped VMM: getinfo and open time out, later calls fail at once, destroy "
+	       "kills it and removes everything\n");
+}
+
 /* ---- set-up and clean-up ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1298,10 +1337,16 @@ static void test_cleanup(void)
 		 "grep -v 'testdev: report' \"$f\" | tail -n 5; done", run_dir);
 	if (system(cmd) < 0)
 		printf("(cannot show the VMMs' logs)\n");
+	xc_interface_set_timeout(x, 2000);
 	n = xc_domain_list(x, &ids);
 	for (int i = 0; i < n; i++) {
+		char pid[32];
 		xc_domain *dom;
 
+		/* A VMM a check stopped would not answer: let it go on, to be destroyed. */
+		record_value(ids[i], "pid", pid, sizeof(pid));
+		if (atoi(pid) > 0)
+			kill(atoi(pid), SIGCONT);
 		if (!xc_domain_open(x, ids[i], &dom))
 			xc_domain_destroy(x, dom);
 	}
@@ -1360,6 +1405,7 @@ int main(int argc, char **argv)
 	check_connect_handle();
 	check_concurrent_create();
 	check_stale_records();
+	check_hung_vmm();
 
 	TEST_ASSERT(registry_dirs() == 0, "domains left in the registry");
 	xc_interface_close(xch);
