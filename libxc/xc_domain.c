@@ -257,27 +257,40 @@ int xc_domain_list(xc_interface *xch, uint32_t **ret_domids)
 	return kept;
 }
 
+/* Does domain @domid match @what in @pass: 0 by domid, 1 by UUID, 2 by name? */
+static bool lookup_match(xc_interface *xch, uint32_t domid, const char *what, int pass)
+{
+	struct xc__record rec;
+	uint8_t uuid[16];
+	char *end;
+	unsigned long id;
+
+	if (pass == 0) {
+		id = strtoul(what, &end, 10);
+		return what[0] >= '0' && what[0] <= '9' && !*end && id == domid;
+	}
+	if (xc__record_read(xch, domid, &rec))
+		return false;
+	if (pass == 1)
+		return !xc_uuid_parse(what, uuid) && !memcmp(rec.uuid, uuid, 16);
+	return !strcmp(rec.name, what);
+}
+
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
 {
-	uint8_t uuid[16];
-	bool by_uuid = !xc_uuid_parse(what, uuid);
 	uint32_t *ids;
-	char *end;
-	unsigned long id = strtoul(what, &end, 10);
 	int n = xc_domain_list(xch, &ids);
 
 	if (n < 0)
 		return n;
-	for (int i = 0; i < n; i++) {
-		struct xc__record rec;
-
-		if (xc__record_read(xch, ids[i], &rec))
-			continue;
-		if ((*what && !*end && id == ids[i]) || !strcmp(rec.name, what) ||
-		    (by_uuid && !memcmp(rec.uuid, uuid, 16))) {
-			*ret_domid = ids[i];
-			free(ids);
-			return 0;
+	/* As virsh: a domid first, then a UUID, then a name (a domain may be named "2"). */
+	for (int pass = 0; pass < 3; pass++) {
+		for (int i = 0; i < n; i++) {
+			if (lookup_match(xch, ids[i], what, pass)) {
+				*ret_domid = ids[i];
+				free(ids);
+				return 0;
+			}
 		}
 	}
 	free(ids);
