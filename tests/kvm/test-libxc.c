@@ -295,6 +295,50 @@ static void destroy_and_check(xc_domain *dom)
 
 /* ---- the checks ---- */
 
+/*
+ * Names that look like a domid or a UUID, on domains with lower domids than the ones they
+ * look like: a domid wins, then a UUID, then a name (as virsh). Also a 64-byte name.
+ */
+static void check_lookup_precedence(void)
+{
+	static const uint8_t big_uuid[16] = { 0x6b, 0x1d, 0x2f, 0x10, 0x00, 0x05, 0x40, 0x00,
+					      0x80, 0x00, 0xde, 0xad, 0xbe, 0xef, 0x00, 0x05 };
+	char number[16], text[37], longest[XC_NAME_MAX + 1];
+	xc_domain *numeric, *uuidish, *big;
+	xc_build_config cfg;
+	uint32_t *ids, domid, next;
+	int n = xc_domain_list(xch, &ids);
+
+	TEST_ASSERT(n >= 0, "%s", xc_last_error(xch));
+	next = n ? ids[n - 1] + 1 : 1;
+	free(ids);
+	snprintf(number, sizeof(number), "%" PRIu32, next + 1);	/* uuidish's domid */
+	xc_uuid_format(big_uuid, text);
+	memset(longest, 'x', XC_NAME_MAX);
+	longest[XC_NAME_MAX] = '\0';
+	cfg = base_config(number);
+	numeric = create(&cfg);
+	cfg = base_config(text);
+	uuidish = create(&cfg);
+	cfg = base_config(longest);
+	memcpy(cfg.uuid, big_uuid, 16);
+	big = create(&cfg);
+	TEST_ASSERT(xc_domain_id(numeric) == next && xc_domain_id(uuidish) == next + 1,
+		    "domids %u, %u", xc_domain_id(numeric), xc_domain_id(uuidish));
+	XC_OK(xc_domain_lookup(xch, number, &domid));
+	TEST_ASSERT(domid == next + 1, "'%s' found domain %u (named so), not domid %s", number,
+		    domid, number);
+	XC_OK(xc_domain_lookup(xch, text, &domid));
+	TEST_ASSERT(domid == xc_domain_id(big), "'%s' found domain %u (named so), not the one "
+		    "with that UUID", text, domid);
+	XC_OK(xc_domain_lookup(xch, longest, &domid));
+	TEST_ASSERT(domid == xc_domain_id(big), "the 64-byte name found %u", domid);
+	destroy_and_check(numeric);
+	destroy_and_check(uuidish);
+	destroy_and_check(big);
+	printf("ok: a name like a domid or a UUID does not hide that domain; a 64-byte name\n");
+}
+
 static void check_create_info(void)
 {
 	static const uint8_t uuid[16] = { 0x6b, 0x1d, 0x2f, 0x10, 0x00, 0x01, 0x40, 0x00,
@@ -360,6 +404,8 @@ static void check_create_info(void)
 	XC_OK(xc_domain_lookup(xch, text, &domid));
 	TEST_ASSERT(domid == xc_domain_id(b), "lookup by domid: %u", domid);
 	XC_FAILS(xc_domain_lookup(xch, "gamma", &domid), -ESRCH, "'gamma'");
+	XC_FAILS(xc_domain_lookup(xch, " 1", &domid), -ESRCH, "' 1'");
+	check_lookup_precedence();
 	printf("ok: create: running, getinfo (domid, name, UUID given and generated v4, memory, "
 	       "vCPU threads, pid), list, lookup by domid, name and UUID\n");
 
