@@ -382,6 +382,16 @@ static void check_create_info(void)
 	if (!have_cgroup)
 		printf("note: this host has no cpu cgroup controller: no cgroup checks\n");
 	expect_running(info.domid, "after create");
+	{
+		uint64_t up = info.uptime_ns;
+
+		get_info(a, &info);
+		TEST_ASSERT(info.uptime_ns > up && info.cpu_time_ns > 0 &&
+			    info.vcpus[0].cpu_time_ns > 0 &&
+			    info.vcpus[0].cpu_time_ns <= info.cpu_time_ns,
+			    "uptime %" PRIu64 " then %" PRIu64 ", CPU time %" PRIu64, up,
+			    info.uptime_ns, info.cpu_time_ns);
+	}
 	xc_dominfo_dispose(&info);
 
 	cfg = base_config("beta");
@@ -850,6 +860,26 @@ static void check_stats(void)
 	TEST_ASSERT(!st.balloon_valid, "balloon statistics without a balloon");
 	xc_domstats_dispose(&st);
 	TEST_ASSERT(!st.disks && !st.nr_disks, "dispose");
+	/* Another domain cannot take that tap; an interface name must be one. */
+	{
+		xc_build_config other = base_config("tapthief");
+		xc_nic_config taken = { .tap = tap };
+
+		other.nics = &taken;
+		other.nr_nics = 1;
+		expect_refused(&other, -EBUSY, tap);
+		taken.tap = "bad/name";
+		expect_refused(&other, -EINVAL, "bad interface name");
+		/* The second NIC fails: the tap made for the first goes too. */
+		xc_nic_config two[2] = { {}, { .bridge = "nosuchbr0" } };
+
+		other.nics = two;
+		other.nr_nics = 2;
+		expect_refused(&other, -ENODEV, "nosuchbr0");
+		snprintf(tap, sizeof(tap), "vif%" PRIu32 ".0", xc_domain_id(dom) + 1);
+		TEST_ASSERT(!if_nametoindex(tap), "a failed create left the tap %s", tap);
+		snprintf(tap, sizeof(tap), "vif%" PRIu32 ".0", xc_domain_id(dom));
+	}
 	destroy_and_check(dom);
 	TEST_ASSERT(!if_nametoindex(tap), "the tap %s stays after destroy", tap);
 	unlink(img);
