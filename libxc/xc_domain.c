@@ -654,7 +654,11 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 	if (ret)
 		return ret;
 	ret = r.status;
-	if (ret)
+	/* The VMM's words name its own options; a created domain's are the build config's. */
+	if (ret == -EOPNOTSUPP && dom->domid)
+		xc__error(xch, ret, "console: domain %" PRIu32 " has no console to attach to (it "
+			  "was built with its console to a file or to nowhere)", dom->domid);
+	else if (ret)
 		xc__error(xch, ret, "console: %s", r.msg[0] ? r.msg : strerror(-ret));
 	else if (r.fd < 0)
 		ret = xc__error(xch, -EPROTO, "console: the reply carried no file descriptor");
