@@ -486,6 +486,9 @@ static void check_bad_configs(void)
 	cfg = base_config("nokernel");
 	cfg.kernel = "/nonexistent/vmlinuz";
 	expect_refused(&cfg, -ENOENT, "/nonexistent/vmlinuz");
+	cfg = base_config("novmm");
+	cfg.vmm_path = "/nonexistent/domus-vmm";
+	expect_refused(&cfg, -ENOENT, "cannot run /nonexistent/domus-vmm");
 	cfg = base_config("nodisk");
 	disk = (xc_disk_config){ .path = "/nonexistent/disk.img" };
 	cfg.disks = &disk;
@@ -706,6 +709,19 @@ static void check_memory(void)
 	get_info(dom, &info);
 	TEST_ASSERT(info.mem_target_bytes == 8 * MIB, "target %" PRIu64, info.mem_target_bytes);
 	xc_dominfo_dispose(&info);
+
+	/* Less memory than RAM: the balloon comes without asking. */
+	cfg = base_config("implied");
+	cfg.mem_bytes = 8 * MIB;
+	cfg.max_mem_bytes = 16 * MIB;
+	plain = create(&cfg);
+	xc_dominfo_init(&info);
+	get_info(plain, &info);
+	TEST_ASSERT(info.has_balloon && info.mem_target_bytes == 8 * MIB &&
+		    info.mem_bytes == 16 * MIB, "memory below RAM without balloon=true: balloon %u "
+		    "target %" PRIu64, info.has_balloon, info.mem_target_bytes);
+	xc_dominfo_dispose(&info);
+	destroy_and_check(plain);
 
 	cfg = base_config("noballoon");
 	plain = create(&cfg);
