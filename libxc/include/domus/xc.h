@@ -71,7 +71,7 @@ enum xc_domain_state {
 	XC_DOMSTATE_PAUSED = 3,
 	XC_DOMSTATE_SHUTDOWN = 4,	/* the machine ended; see the reason */
 	XC_DOMSTATE_CRASHED = 5,
-	XC_DOMSTATE_DYING = 6,
+	XC_DOMSTATE_DYING = 6,		/* ended, but the VMM did not exit within the timeout */
 };
 
 /* Why a domain entered its state (xc_domain_event.reason). */
@@ -201,7 +201,8 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
 
 /*
  * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
- * (as xm and virsh accept). Return: 0; -ESRCH if nothing matches.
+ * (as xm and virsh accept), tried in the order domid, UUID, name as virsh does (a domain
+ * may be named "4"). Return: 0; -ESRCH if nothing matches.
  */
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid);
 
