@@ -464,6 +464,15 @@ static void check_bad_configs(void)
 	expect_refused(&cfg, -EINVAL, "1-64 printable bytes");
 	cfg = base_config("a/b");
 	expect_refused(&cfg, -EINVAL, "no '/'");
+	cfg = base_config("two\nlines\033[2J");
+	expect_refused(&cfg, -EINVAL, "name 'two\\x0alines\\x1b[2J'");
+	cfg = base_config(".hidden");
+	expect_refused(&cfg, -EINVAL, "not starting with '.'");
+	cfg = base_config(NULL);
+	expect_refused(&cfg, -EINVAL, "name ''");
+	cfg = base_config("nokernel");
+	cfg.kernel = NULL;
+	expect_refused(&cfg, -EINVAL, "no kernel");
 	cfg = base_config("tiny");
 	cfg.mem_bytes = 4096;
 	expect_refused(&cfg, -EINVAL, "at least 2 MiB");
@@ -480,6 +489,8 @@ static void check_bad_configs(void)
 	cfg.disks = &disk;
 	cfg.nr_disks = 1;
 	expect_refused(&cfg, -EINVAL, "serial '0123456789abcdefghijk'");
+	disk.serial = "tab\there";
+	expect_refused(&cfg, -EINVAL, "serial 'tab\\x09here'");
 	cfg = base_config("weight");
 	cfg.weight = 70000;
 	expect_refused(&cfg, -EINVAL, "weight 70000");
