@@ -112,24 +112,6 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-#define QUOTED_MAX 328	/* 320 bytes of text, an escape begun there, "..." and the NUL */
-
-/* @s for an error message: control bytes as \xNN, about 320 bytes of it at most. */
-static const char *quoted(const char *s, char out[QUOTED_MAX])
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t o = 0;
-
-	for (; *p && o < 320; p++) {
-		if (*p < ' ' || *p == 0x7f)
-			o += snprintf(out + o, 5, "\\x%02x", *p);
-		else
-			out[o++] = *p;
-	}
-	strcpy(out + o, *p ? "..." : "");
-	return out;
-}
-
 /* The guest reads a disk serial as a string (/sys/block/vda/serial), as the VMM insists. */
 static bool ascii_printable(const char *s)
 {
@@ -141,11 +123,11 @@ static bool ascii_printable(const char *s)
 
 static int check_config(xc_interface *xch, const xc_build_config *cfg)
 {
-	char q[QUOTED_MAX];
+	char q[XC_QUOTED_MAX];
 
 	if (!name_ok(cfg->name))
 		return xc__error(xch, -EINVAL, "create: name '%s': 1-%d printable bytes, no '/', "
-				 "not starting with '.' or '-'", quoted(cfg->name, q), XC_NAME_MAX);
+				 "not starting with '.' or '-'", xc__quoted(cfg->name, q), XC_NAME_MAX);
 	if (!cfg->kernel)
 		return xc__error(xch, -EINVAL, "create %s: no kernel", cfg->name);
 	if (cfg->nr_vcpus > XC_MAX_VCPUS)
@@ -165,7 +147,7 @@ static int check_config(xc_interface *xch, const xc_build_config *cfg)
 			return xc__error(xch, -EINVAL, "create %s: disk %u has no path", cfg->name, i);
 		if (s && (strlen(s) > 20 || strchr(s, ',') || !ascii_printable(s)))
 			return xc__error(xch, -EINVAL, "create %s: disk serial '%s': at most 20 "
-					 "bytes of printable ASCII, no ','", cfg->name, quoted(s, q));
+					 "bytes of printable ASCII, no ','", cfg->name, xc__quoted(s, q));
 	}
 	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
 		const xc_nic_config *n = &cfg->nics[i];

@@ -293,8 +293,11 @@ int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
 			}
 		}
 	}
+	char q[XC_QUOTED_MAX];
+
 	free(ids);
-	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'", what);
+	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'",
+			 xc__quoted(what, q));
 }
 
 uint32_t xc_domain_id(const xc_domain *dom)

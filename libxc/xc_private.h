@@ -63,6 +63,10 @@ void xc__reply_dispose(struct xc__reply *r);
 int xc__error(xc_interface *xch, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What a caller gave, for an error message: control bytes as \xNN, about 320 bytes. */
+#define XC_QUOTED_MAX 328	/* 320 bytes of text, an escape begun there, "..." and NUL */
+const char *xc__quoted(const char *s, char out[XC_QUOTED_MAX]);
+
 /* ---- the registry (xc_registry.c) ---- */
 
 /* A domain's record: <run dir>/<domid>/domain, key=value lines. */
