@@ -1195,6 +1195,12 @@ static void check_helpers(void)
 		    !strcmp(xc_domain_reason_name(63), "unknown") &&
 		    !strcmp(xc_domain_reason_name(100000), "unknown"), "reason names");
 	XC_FAILS(xc_domain_open(xch, 4242, &dom), -ESRCH, "no domain 4242");
+	{
+		uint32_t domid;
+
+		XC_FAILS(xc_domain_lookup(xch, "bad\033[2Jname", &domid), -ESRCH,
+			 "'bad\\x1b[2Jname'");
+	}
 	XC_FAILS(xc_domain_connect(xch, "/nonexistent/control", &dom), -ENOENT,
 		 "/nonexistent/control");
 	printf("ok: handles, timeouts, sizes, UUIDs, state and reason names\n");
