@@ -248,6 +248,19 @@ static void get_info(xc_domain *dom, xc_dominfo *info)
 	XC_OK(xc_domain_getinfo(xch, dom, info));
 }
 
+/* The domain's VMM process, as getinfo says. */
+static pid_t vmm_pid(xc_domain *dom)
+{
+	xc_dominfo info;
+	pid_t pid;
+
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	pid = info.pid;
+	xc_dominfo_dispose(&info);
+	return pid;
+}
+
 static bool state_is_live(unsigned int state)
 {
 	return state == XC_DOMSTATE_RUNNING || state == XC_DOMSTATE_BLOCKED;
@@ -270,17 +283,14 @@ static void expect_event(xc_domain *dom, unsigned int state, unsigned int reason
 static void destroy_and_check(xc_domain *dom)
 {
 	uint32_t domid = xc_domain_id(dom);
+	pid_t pid = vmm_pid(dom);
 	uint8_t uuid[16];
 	xc_dominfo info;
 	xc_domain *again;
 	char id[16];
-	pid_t pid;
 
 	memcpy(uuid, xc_domain_uuid(dom), 16);
 	xc_dominfo_init(&info);
-	get_info(dom, &info);
-	pid = info.pid;
-	xc_dominfo_dispose(&info);
 	XC_OK(xc_domain_destroy(xch, dom));
 	TEST_ASSERT(process_gone(pid), "domain %u: VMM %d still runs after destroy", domid,
 		    (int)pid);
@@ -688,50 +698,48 @@ static void check_reset_reboot_affinity(void)
 	       "destroy of a paused domain\n");
 }
 
+/* RAM, max memory and balloon target as getinfo reports them; a balloon is there. */
+static void expect_memory(xc_domain *dom, uint64_t ram, uint64_t max, uint64_t target)
+{
+	xc_dominfo info;
+
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.has_balloon && info.mem_bytes == ram && info.max_mem_bytes == max &&
+		    info.mem_target_bytes == target, "balloon %u RAM %" PRIu64 " max %" PRIu64
+		    " target %" PRIu64 ", want RAM %" PRIu64 " max %" PRIu64 " target %" PRIu64,
+		    info.has_balloon, info.mem_bytes, info.max_mem_bytes, info.mem_target_bytes,
+		    ram, max, target);
+	xc_dominfo_dispose(&info);
+}
+
 static void check_memory(void)
 {
 	xc_build_config cfg = base_config("balloon");
-	xc_dominfo info;
 	xc_domain *dom, *plain;
 
 	cfg.balloon = true;
 	cfg.mem_bytes = 16 * MIB;
 	cfg.max_mem_bytes = 32 * MIB;
 	dom = create(&cfg);
-	xc_dominfo_init(&info);
-	get_info(dom, &info);
-	TEST_ASSERT(info.has_balloon && info.mem_bytes == 32 * MIB &&
-		    info.max_mem_bytes == 32 * MIB && info.mem_target_bytes == 16 * MIB,
-		    "balloon %u RAM %" PRIu64 " max %" PRIu64 " target %" PRIu64,
-		    info.has_balloon, info.mem_bytes, info.max_mem_bytes, info.mem_target_bytes);
+	expect_memory(dom, 32 * MIB, 32 * MIB, 16 * MIB);
 	XC_OK(xc_domain_set_memory_target(xch, dom, 24 * MIB));
-	get_info(dom, &info);
-	TEST_ASSERT(info.mem_target_bytes == 24 * MIB, "target %" PRIu64, info.mem_target_bytes);
+	expect_memory(dom, 32 * MIB, 32 * MIB, 24 * MIB);
 	XC_FAILS(xc_domain_set_memory_target(xch, dom, 40 * MIB), -ERANGE, "40 MiB");
 	XC_FAILS(xc_domain_set_max_memory(xch, dom, 48 * MIB), -ERANGE, "48 MiB");
 	XC_FAILS(xc_domain_set_max_memory(xch, dom, 1 * MIB), -ERANGE, "1 MiB");
 	XC_OK(xc_domain_set_max_memory(xch, dom, 20 * MIB));
-	get_info(dom, &info);
-	TEST_ASSERT(info.max_mem_bytes == 20 * MIB && info.mem_target_bytes == 20 * MIB,
-		    "after mem-max 20M: max %" PRIu64 " target %" PRIu64, info.max_mem_bytes,
-		    info.mem_target_bytes);
+	expect_memory(dom, 32 * MIB, 20 * MIB, 20 * MIB);	/* the target came down too */
 	XC_FAILS(xc_domain_set_memory_target(xch, dom, 24 * MIB), -ERANGE, "max memory");
 	XC_OK(xc_domain_set_memory_target(xch, dom, 8 * MIB));
-	get_info(dom, &info);
-	TEST_ASSERT(info.mem_target_bytes == 8 * MIB, "target %" PRIu64, info.mem_target_bytes);
-	xc_dominfo_dispose(&info);
+	expect_memory(dom, 32 * MIB, 20 * MIB, 8 * MIB);
 
 	/* Less memory than RAM: the balloon comes without asking. */
 	cfg = base_config("implied");
 	cfg.mem_bytes = 8 * MIB;
 	cfg.max_mem_bytes = 16 * MIB;
 	plain = create(&cfg);
-	xc_dominfo_init(&info);
-	get_info(plain, &info);
-	TEST_ASSERT(info.has_balloon && info.mem_target_bytes == 8 * MIB &&
-		    info.mem_bytes == 16 * MIB, "memory below RAM without balloon=true: balloon %u "
-		    "target %" PRIu64, info.has_balloon, info.mem_target_bytes);
-	xc_dominfo_dispose(&info);
+	expect_memory(plain, 16 * MIB, 16 * MIB, 8 * MIB);
 	destroy_and_check(plain);
 
 	cfg = base_config("noballoon");
@@ -958,10 +966,7 @@ static void check_fresh_process(void)
 
 	dom = create(&cfg);
 	domid = xc_domain_id(dom);
-	xc_dominfo_init(&info);
-	get_info(dom, &info);
-	pid = info.pid;
-	xc_dominfo_dispose(&info);
+	pid = vmm_pid(dom);
 	xc_domain_close(xch, dom);
 	xc_interface_close(xch);
 	xch = NULL;
@@ -1005,16 +1010,17 @@ static void check_sigkill(void)
 	xc_domain *dom;
 	uint32_t domid;
 	int64_t end;
+	pid_t pid;
 
 	dom = create(&cfg);
 	domid = xc_domain_id(dom);
 	record_value(domid, "cgroup", cg, sizeof(cg));
-	xc_dominfo_init(&info);
-	get_info(dom, &info);
-	TEST_ASSERT(kill(info.pid, SIGKILL) == 0, "kill: %m");
-	for (end = now_ms() + 5000; !process_gone(info.pid) && now_ms() < end;)
+	pid = vmm_pid(dom);
+	TEST_ASSERT(kill(pid, SIGKILL) == 0, "kill: %m");
+	for (end = now_ms() + 5000; !process_gone(pid) && now_ms() < end;)
 		sleep_ms(5);
-	TEST_ASSERT(process_gone(info.pid), "SIGKILL did not end the VMM");
+	TEST_ASSERT(process_gone(pid), "SIGKILL did not end the VMM");
+	xc_dominfo_init(&info);
 	get_info(dom, &info);
 	TEST_ASSERT(info.state == XC_DOMSTATE_CRASHED && info.reason == XC_REASON_VMM_DIED &&
 		    info.exit_status == -1, "after SIGKILL: %s: %s (exit %d)",
@@ -1411,9 +1417,8 @@ static void check_hung_vmm(void)
 	pid_t pid;
 
 	dom = create(&cfg);
+	pid = vmm_pid(dom);
 	xc_dominfo_init(&info);
-	get_info(dom, &info);
-	pid = info.pid;
 	XC_OK(xc_interface_set_timeout(xch, 503));	/* not a multiple of any tick */
 	TEST_ASSERT(!kill(pid, SIGSTOP), "SIGSTOP: %m");
 	t0 = now_ms();
