@@ -1145,9 +1145,21 @@ static void check_unprivileged(void)
 	TEST_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0, "user %s can open /dev/kvm itself (%d)",
 		    pw->pw_name, WEXITSTATUS(status));
+	/* It ends through what it was given too: the exit record; libxc removes the rest. */
+	XC_OK(xc_domain_subscribe(xch, dom));
+	XC_OK(xc_domain_shutdown(xch, dom));
+	expect_event(dom, XC_DOMSTATE_SHUTDOWN, XC_REASON_POWEROFF, 0);
+	xc_dominfo_init(&info);
+	get_info(dom, &info);
+	TEST_ASSERT(info.state == XC_DOMSTATE_SHUTDOWN && info.exit_status == 0,
+		    "unprivileged VMM after poweroff: %s, exit %d", xc_domain_state_name(info.state),
+		    info.exit_status);
+	xc_dominfo_dispose(&info);
+	TEST_ASSERT(!domain_file_exists(xc_domain_id(dom), "control"), "the socket stays");
+	TEST_ASSERT(!cgroup_exists_for(xc_domain_uuid(dom)), "the cgroup stays");
 	destroy_and_check(dom);
 	printf("ok: the VMM runs as %s with the /dev/kvm descriptor it was given, and could "
-	       "not open it itself\n", pw->pw_name);
+	       "not open it itself; it powers off cleanly\n", pw->pw_name);
 }
 
 /* The calls that need no domain: handles, sizes, UUIDs, names. */
