@@ -169,9 +169,17 @@ int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16],
 void xc__cgroup_remove(const char *path)
 {
 	const struct timespec tick = { .tv_nsec = 2000000 };
+	struct timespec now, end;
 
-	for (int i = 0; path && path[0] && rmdir(path) && errno == EBUSY && i < 500; i++)
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec++;
+	while (path && path[0] && rmdir(path) && errno == EBUSY) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+						 now.tv_nsec >= end.tv_nsec))
+			break;
 		nanosleep(&tick, NULL);
+	}
 }
 
 static int check_credit(xc_interface *xch, const xc_sched_credit *sc)
