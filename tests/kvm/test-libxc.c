@@ -1093,18 +1093,37 @@ static void check_two_domains(void)
 	       "other running; one image is not opened read-write by both\n");
 }
 
+/* Do all of its user and group ids (real, effective, saved, fs) say so, with no groups? */
+static bool runs_as(pid_t pid, uid_t uid, gid_t gid)
+{
+	char path[64], line[256], want_uid[64], want_gid[64];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(want_uid, sizeof(want_uid), "Uid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid);
+	snprintf(want_gid, sizeof(want_gid), "Gid:\t%u\t%u\t%u\t%u\n", gid, gid, gid, gid);
+	f = fopen(path, "re");
+	TEST_ASSERT(f, "%s: %m", path);
+	while (fgets(line, sizeof(line), f))
+		found += !strcmp(line, want_uid) + !strcmp(line, want_gid) +
+			 !strncmp(line, "Groups:\t", 8) * !line[8 + strspn(line + 8, " \n")];
+	fclose(f);
+	return found == 3;
+}
+
 static void check_unprivileged(void)
 {
 	xc_build_config cfg = base_config("nobody");
 	struct passwd *pw = getpwnam("nobody");
 	struct group *gr = getgrnam("nogroup");
-	char path[64], line[256], want[64], link[256];
-	bool uid_ok = false, has_kvm = false;
+	char path[64], link[256];
+	bool has_kvm = false;
+	size_t size;
 	xc_dominfo info;
 	xc_domain *dom;
 	int status;
 	pid_t child;
-	FILE *f;
 
 	if (!pw || !gr) {
 		printf("skip: no user nobody or group nogroup\n");
@@ -1116,15 +1135,8 @@ static void check_unprivileged(void)
 	expect_running(xc_domain_id(dom), "unprivileged");
 	xc_dominfo_init(&info);
 	get_info(dom, &info);
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)info.pid);
-	snprintf(want, sizeof(want), "Uid:\t%u\t%u\t%u\t%u\n", pw->pw_uid, pw->pw_uid,
-		 pw->pw_uid, pw->pw_uid);
-	f = fopen(path, "re");
-	TEST_ASSERT(f, "%s: %m", path);
-	while (fgets(line, sizeof(line), f))
-		uid_ok = uid_ok || !strcmp(line, want);
-	fclose(f);
-	TEST_ASSERT(uid_ok, "the VMM does not run as uid %u", pw->pw_uid);
+	TEST_ASSERT(runs_as(info.pid, pw->pw_uid, gr->gr_gid), "the VMM does not run as %u:%u",
+		    pw->pw_uid, gr->gr_gid);
 	for (int fd = 0; fd < 64 && !has_kvm; fd++) {
 		ssize_t n;
 
@@ -1145,8 +1157,15 @@ static void check_unprivileged(void)
 	TEST_ASSERT(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0, "user %s can open /dev/kvm itself (%d)",
 		    pw->pw_name, WEXITSTATUS(status));
-	/* It ends through what it was given too: the exit record; libxc removes the rest. */
+	/* A reset re-executes the VMM, still unprivileged, with the same descriptors. */
 	XC_OK(xc_domain_subscribe(xch, dom));
+	size = read_progress(xc_domain_id(dom), 0).size;
+	XC_OK(xc_domain_reset(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT, -1);
+	TEST_ASSERT(count_restarts(xc_domain_id(dom), size, 5000), "no new count after reset");
+	TEST_ASSERT(runs_as(vmm_pid(dom), pw->pw_uid, gr->gr_gid), "not %u:%u after reset",
+		    pw->pw_uid, gr->gr_gid);
+	/* It ends through what it was given too: the exit record; libxc removes the rest. */
 	XC_OK(xc_domain_shutdown(xch, dom));
 	expect_event(dom, XC_DOMSTATE_SHUTDOWN, XC_REASON_POWEROFF, 0);
 	xc_dominfo_init(&info);
@@ -1435,14 +1454,15 @@ static void check_hung_vmm(void)
 	TEST_ASSERT(!kill(pid, SIGSTOP), "SIGSTOP: %m");
 	t0 = now_ms();
 	XC_FAILS(xc_domain_getinfo(xch, dom, &info), -ETIMEDOUT, "no answer");
-	TEST_ASSERT(now_ms() - t0 < 2000, "getinfo took %lld ms", (long long)(now_ms() - t0));
+	TEST_ASSERT(now_ms() - t0 < 5000, "getinfo took %lld ms", (long long)(now_ms() - t0));
 	XC_FAILS(xc_domain_pause(xch, dom), -ETIMEDOUT, "no answer");
 	t0 = now_ms();
 	XC_FAILS(xc_domain_open(xch, xc_domain_id(dom), &other), -ETIMEDOUT, "");
-	TEST_ASSERT(now_ms() - t0 < 2000, "open took %lld ms", (long long)(now_ms() - t0));
+	TEST_ASSERT(now_ms() - t0 < 5000, "open took %lld ms", (long long)(now_ms() - t0));
 	t0 = now_ms();
 	XC_OK(xc_domain_destroy(xch, dom));
-	TEST_ASSERT(now_ms() - t0 < 3000, "destroy took %lld ms", (long long)(now_ms() - t0));
+	/* The timeout, then SIGKILL: seconds at most even on a loaded host, never 30. */
+	TEST_ASSERT(now_ms() - t0 < 10000, "destroy took %lld ms", (long long)(now_ms() - t0));
 	TEST_ASSERT(process_gone(pid), "the stopped VMM survived destroy");
 	TEST_ASSERT(!domain_file_exists(xc_domain_id(dom), NULL), "destroy left the entry");
 	TEST_ASSERT(!cgroup_exists_for(xc_domain_uuid(dom)), "destroy left the cgroup");
