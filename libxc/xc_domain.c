@@ -184,6 +184,12 @@ static bool vmm_wait_gone(xc_interface *xch, xc_domain *dom)
 	return true;
 }
 
+/* The VMM closed its socket or our connection (it is ending), rather than answered badly. */
+static bool connection_closed(int err)
+{
+	return err == -ECONNREFUSED || err == -ENOENT || err == -ECONNRESET || err == -EPIPE;
+}
+
 /* Cgroup and control socket of a domain whose VMM is gone; the record stays. */
 static void release_resources(xc_interface *xch, xc_domain *dom, const struct xc__record *rec)
 {
@@ -222,7 +228,7 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
 		dom->ended = dom->gone = true;
 		release_resources(xch, dom, &rec);
 	} else if ((ret = xc__domain_connect_fd(xch, dom)) &&
-		   (ret == -ETIMEDOUT || !vmm_wait_gone(xch, dom))) {
+		   (!connection_closed(ret) || !vmm_wait_gone(xch, dom))) {
 		domain_free(dom);
 		return ret;
 	} else if (ret) {
@@ -494,7 +500,7 @@ int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 	ret = xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r);
 	/* A VMM that closed the connection is ending (or restarting: xc__call reconnected). */
 	if (ret)
-		return dom->domid && (!vmm_alive(dom) || ret == -ECONNRESET ||
+		return dom->domid && (!vmm_alive(dom) || connection_closed(ret) ||
 				      (ret == -ENOTCONN && dom->gone)) ? ended_info(xch, dom, info)
 								       : ret;
 	ret = r.status;
