@@ -30,11 +30,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <domus/control.h>
 #include <domus/xc.h>
 
 #include "host-test.h"
@@ -46,6 +49,7 @@ static const char *vmm_path, *xc_path, *guest_elf, *console_elf;
 static char run_dir[] = "/tmp/test-libxc.XXXXXX";
 static xc_interface *xch;
 static bool have_cgroup;		/* the host has a cpu cgroup controller for libxc */
+static pid_t fake_vmm;			/* check_other_protocol()'s, to end on failure */
 
 /* A libxc call that must succeed; on failure, its last error says why. */
 #define XC_OK(call) TEST_ASSERT((call) == 0, "%s", xc_last_error(xch))
@@ -1472,6 +1476,89 @@ static void check_hung_vmm(void)
 	       "kills it and removes everything\n");
 }
 
+/* /proc/PID/stat's starttime (field 22), as libxc records it. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	TEST_ASSERT(f && fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')), "%s", path);
+	fclose(f);
+	TEST_ASSERT(sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			   "%*s %*s %*s %*s %llu", &start) == 1, "no start time in %s", path);
+	return start;
+}
+
+/*
+ * A "VMM" from a future release, on a registry domain's socket: it answers hello with
+ * -EPROTONOSUPPORT and the versions it speaks, then closes the connection and lives on.
+ * open must say so at once (not wait for the process to end), and destroy must still work.
+ */
+static void check_other_protocol(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct {
+		struct domus_ctl_hdr h;
+		struct domus_ctl_reply r;
+		struct domus_ctl_versions v;
+	} __attribute__((packed)) reply = {
+		{ DOMUS_CTL_MAGIC, DOMUS_CTL_VERSION, DOMUS_CTL_HELLO | DOMUS_CTL_REPLY, 0, 16 },
+		{ -EPROTONOSUPPORT, 0, 0 }, { 7, 9, 0 },
+	};
+	int lfd, status;
+	char text[512];
+	xc_domain *dom;
+	int64_t t0;
+	pid_t fake;
+
+	write_record(79, "domid=79\nname=future\n");	/* the pid comes below */
+	domain_file(79, "control", addr.sun_path, sizeof(addr.sun_path));
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	TEST_ASSERT(lfd >= 0 && !bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) &&
+		    !listen(lfd, 4), "fake VMM socket: %m");
+	fake_vmm = fake = fork();
+	TEST_ASSERT(fake >= 0, "fork: %m");
+	if (!fake) {
+		struct domus_ctl_hdr h;
+		int fd;
+
+		for (;;) {
+			fd = accept(lfd, NULL, NULL);
+			if (fd < 0 || recv(fd, &h, sizeof(h), MSG_WAITALL) != sizeof(h))
+				_exit(1);
+			reply.h.id = h.id;
+			if (write(fd, &reply, sizeof(reply)) != sizeof(reply))
+				_exit(1);
+			close(fd);
+		}
+	}
+	close(lfd);
+	snprintf(text, sizeof(text), "domid=79\nname=future\nuuid=6b1d2f10-0001-4000-8000-"
+		 "00000000007c\npid=%d\npid_start=%llu\nram=16777216\nmax_mem=16777216\n"
+		 "vcpus=1\n", (int)fake, start_time(fake));
+	domain_file(79, "domain", addr.sun_path, sizeof(addr.sun_path));
+	{
+		FILE *f = fopen(addr.sun_path, "we");
+
+		TEST_ASSERT(f && fputs(text, f) >= 0 && !fclose(f), "record: %m");
+	}
+	t0 = now_ms();
+	XC_FAILS(xc_domain_open(xch, 79, &dom), -EPROTONOSUPPORT, "versions 7 to 9");
+	TEST_ASSERT(now_ms() - t0 < 2000, "open took %lld ms", (long long)(now_ms() - t0));
+	TEST_ASSERT(!process_gone(fake), "the fake VMM is gone");
+	kill(fake, SIGKILL);
+	TEST_ASSERT(waitpid(fake, &status, 0) == fake, "waitpid: %m");
+	fake_vmm = 0;
+	XC_OK(xc_domain_open(xch, 79, &dom));	/* now it ended: crashed, vmm-died */
+	XC_OK(xc_domain_destroy(xch, dom));
+	xc_domain_close(xch, dom);
+	TEST_ASSERT(!domain_file_exists(79, NULL), "destroy left the entry");
+	printf("ok: a VMM speaking other protocol versions: open fails at once and says which\n");
+}
+
 /* ---- set-up and clean-up ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1489,6 +1576,8 @@ static void test_cleanup(void)
 
 	char cmd[600];
 
+	if (fake_vmm > 0)
+		kill(fake_vmm, SIGKILL);	/* it holds our stdout: the harness would wait */
 	if (busy || xc_interface_open(0, &x))
 		return;
 	busy = true;
@@ -1566,6 +1655,7 @@ int main(int argc, char **argv)
 	check_concurrent_create();
 	check_stale_records();
 	check_hung_vmm();
+	check_other_protocol();
 
 	TEST_ASSERT(registry_dirs() == 0, "domains left in the registry");
 	xc_interface_close(xch);
