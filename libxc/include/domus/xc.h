@@ -298,6 +298,8 @@ int xc_domain_subscribe(xc_interface *xch, xc_domain *dom);
  * xc_domain_wait_event() - the next state change, waiting up to @timeout_ms (-1: forever,
  * 0: only what has arrived).
  *
+ * A VMM that dies without its last event (killed) gives one last event of its own: crashed,
+ * reason XC_REASON_VMM_DIED.
  * Return: 0 with @ev filled; -ETIMEDOUT; -ECONNRESET when the VMM closed the connection
  * (after its last event: the process is exiting or gone); -EINVAL without a subscription.
  */
