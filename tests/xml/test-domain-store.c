@@ -122,6 +122,7 @@ static void test_broken_files(void)
 	g_autoptr(GPtrArray) errors = NULL;
 	g_autofree char *twin_xml = NULL;
 	g_autofree char *sub = g_build_filename(dir, "subdir.xml", NULL);
+	g_autofree char *ghost = g_build_filename(dir, "autostart", "ghost.xml", NULL);
 
 	CHECK(st && domus_domain_store_save(st, good, NULL) == 0);
 	write_file(dir, "aaa-malformed.xml", "<domain type='kvm'>\n<name>x</name>\n<memory>");
@@ -141,7 +142,7 @@ static void test_broken_files(void)
 	twin_xml = domus_domain_def_format(twin, DOMUS_DEF_FORMAT_INACTIVE);
 	write_file(dir, "zz-twin.xml", twin_xml);
 	CHECK(g_mkdir(sub, 0700) == 0);
-	CHECK(symlink("../good.xml", g_build_filename(dir, "autostart", "ghost.xml", NULL)) == 0);
+	CHECK(symlink("../good.xml", ghost) == 0);
 
 	CHECK(domus_domain_store_load_all(st, t_schema(), &defs, &errors, NULL) == 0);
 	CHECK(defs->len == 1 && !strcmp(((struct domus_domain_def *)defs->pdata[0])->name, "good"));
@@ -187,7 +188,11 @@ static void test_autostart_rename_delete(void)
 	CHECK(target && !strcmp(target, "../two.xml"));
 	CHECK(domus_domain_store_rename(st, "one", d, &err) < 0 && err->code == VIR_ERR_NO_DOMAIN);
 	domus_error_clear(&err);
-	CHECK(domus_domain_store_save(st, make_def("three", "y"), NULL) == 0);
+	{
+		g_autoptr(domus_domain_def) three = make_def("three", "y");
+
+		CHECK(domus_domain_store_save(st, three, NULL) == 0);
+	}
 	g_free(d->name);
 	d->name = g_strdup("three");
 	CHECK(domus_domain_store_rename(st, "two", d, &err) < 0 &&
@@ -251,7 +256,7 @@ static void test_killed_writer(void)
 	g_autofree char *xml_a = domus_domain_def_format(a, DOMUS_DEF_FORMAT_INACTIVE);
 	g_autofree char *xml_b = NULL;
 	g_autofree char *path = NULL;
-	int seen_a = 0, seen_b = 0;
+	int seen_a = 0, seen_b = 0, interrupted = 0;
 
 	memcpy(b->uuid, a->uuid, 16);
 	memcpy(b->nets[0]->mac, a->nets[0]->mac, 6);
@@ -276,15 +281,32 @@ static void test_killed_writer(void)
 			  "round %d: torn definition (%zu bytes)", round, strlen(got));
 		seen_a += !strcmp(got, xml_a);
 		seen_b += !strcmp(got, xml_b);
+		{
+			g_autofree char *listing = dir_listing(dir);
+
+			interrupted += strcmp(listing, "torn.xml") != 0;	/* a temp file */
+		}
 		again = domus_domain_store_open(dir, NULL);	/* removes leftover temp files */
 		CHECK(again);
 	}
-	printf("killed writer: %d times the old content, %d times the new\n", seen_a, seen_b);
+	printf("killed writer: %d times the old content, %d times the new; %d kills in the middle "
+	       "of a write\n", seen_a, seen_b, interrupted);
+	CHECK(interrupted > 0);		/* else this test proved nothing */
 	{
 		g_autofree char *listing = dir_listing(dir);
 
 		CHECK_MSG(!strcmp(listing, "torn.xml"), "left behind: %s", listing);
 	}
+}
+
+static void test_default_dirs(void)
+{
+	g_autofree char *sys = domus_domain_store_default_dir(true);
+	g_autofree char *session = domus_domain_store_default_dir(false);
+	g_autofree char *want = g_build_filename(g_get_user_config_dir(), "domus", NULL);
+
+	CHECK(!strcmp(sys, "/var/lib/domus"));
+	CHECK(!strcmp(session, want));
 }
 
 static void rm_rf(const char *path)
@@ -309,6 +331,7 @@ int main(void)
 	test_autostart_rename_delete();
 	test_failed_write();
 	test_killed_writer();
+	test_default_dirs();
 	rc = t_done("domain store");
 	rm_rf(scratch);
 	return rc;

@@ -70,7 +70,7 @@ static int write_all(int fd, const char *data, size_t len)
 }
 
 /* Writes @data as @path: temporary file, fsync, rename, fsync of the directory. */
-static int write_atomic(const char *path, const char *data, struct domus_error **err)
+int domus_file_write_atomic(const char *path, const char *data, struct domus_error **err)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autofree char *base = g_path_get_basename(path);
@@ -133,6 +133,13 @@ void domus_domain_store_free(struct domus_domain_store *st)
 	g_free(st->dir);
 	g_free(st->autostart_dir);
 	g_free(st);
+}
+
+char *domus_domain_store_default_dir(bool system)
+{
+	if (system)
+		return g_strdup("/var/lib/domus");
+	return g_build_filename(g_get_user_config_dir(), "domus", NULL);
 }
 
 const char *domus_domain_store_dir(const struct domus_domain_store *st)
@@ -277,7 +284,7 @@ int domus_domain_store_save(struct domus_domain_store *st, const struct domus_do
 		return -1;
 	path = domus_domain_store_path(st, def->name);
 	xml = domus_domain_def_format(def, DOMUS_DEF_FORMAT_INACTIVE);
-	return write_atomic(path, xml, err);
+	return domus_file_write_atomic(path, xml, err);
 }
 
 static int unlink_durable(const char *path, bool missing_ok, struct domus_error **err)

@@ -74,6 +74,17 @@ int domus_domain_store_set_autostart(struct domus_domain_store *store, const cha
 
 bool domus_domain_store_get_autostart(const struct domus_domain_store *store, const char *name);
 
+/* Where definitions live by default: "/var/lib/domus" for domus:///system (@system), else
+ * "$XDG_CONFIG_HOME/domus" (~/.config/domus). Return: a new string (g_free). */
+char *domus_domain_store_default_dir(bool system);
+
+/*
+ * domus_file_write_atomic() - replace @path by @data as the store does (temporary file in
+ * the same directory, mode 0600, fsync, rename, fsync of the directory): for the daemon's
+ * own state files. Return: 0, or -1 with VIR_ERR_SYSTEM_ERROR naming the path.
+ */
+int domus_file_write_atomic(const char *path, const char *data, struct domus_error **err);
+
 /* The path of "<name>.xml" in the store. Return: a new string (g_free). */
 char *domus_domain_store_path(const struct domus_domain_store *store, const char *name);
 
