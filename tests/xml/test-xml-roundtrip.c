@@ -183,6 +183,36 @@ static void test_full_values(void)
 	      strstr(d->metadata, "<ops:tag xmlns:ops=\"urn:example:ops\">prod</ops:tag>"));
 }
 
+/* A def changed in memory is checked like one read from XML. */
+static void test_validate(void)
+{
+	g_autofree char *path = g_strdup_printf("%s/good/full.xml", top);
+	g_autofree char *input = t_read(path);
+	g_autoptr(domus_domain_def) d = domus_domain_def_parse_string(t_schema(), input, 0, NULL);
+	g_autoptr(domus_error) err = NULL;
+
+	CHECK(d);
+	if (!d)
+		return;
+	CHECK(domus_domain_def_validate(t_schema(), d, NULL) == 0);
+	d->vcpus = 8;				/* setvcpus --maximum --config */
+	d->current_vcpus = 8;
+	CHECK(domus_domain_def_validate(t_schema(), d, NULL) == 0);
+	d->current_vcpus = 9;
+	CHECK(domus_domain_def_validate(t_schema(), d, &err) < 0);
+	CHECK(err && err->code == VIR_ERR_XML_ERROR && strstr(err->message, "current vCPU count"));
+	domus_error_clear(&err);
+	d->current_vcpus = 1;
+	d->vcpus = 2;				/* vcpupin of vCPU 3 is now out of range */
+	CHECK(domus_domain_def_validate(t_schema(), d, &err) < 0);
+	CHECK(err && strstr(err->message, "vcpupin vcpu '3'"));
+	domus_error_clear(&err);
+	d->vcpus = 4;
+	d->current_memory_kib = d->memory_kib + 1;	/* setmem above setmaxmem */
+	CHECK(domus_domain_def_validate(t_schema(), d, &err) < 0);
+	CHECK(err && strstr(err->message, "<currentMemory>"));
+}
+
 int main(int argc, char **argv)
 {
 	g_autoptr(GPtrArray) files = NULL;
@@ -196,5 +226,6 @@ int main(int argc, char **argv)
 	test_runtime_state();
 	test_generated();
 	test_full_values();
+	test_validate();
 	return t_done("xml round trips");
 }

@@ -29,6 +29,9 @@ struct domus_schema;
 
 /* vCPUs a domain may have: the x2APIC-less MADT of domus-vmm addresses APIC ids 0..254. */
 #define DOMUS_DOMAIN_MAX_VCPUS 255
+/* Devices domus-vmm can give a domain (hypervisor/vm.h: VM_MAX_DISKS, VM_MAX_NICS). */
+#define DOMUS_DOMAIN_MAX_DISKS 16
+#define DOMUS_DOMAIN_MAX_NETS 8
 /* A domain name becomes a file name, "<name>.xml": keep it well inside NAME_MAX. */
 #define DOMUS_DOMAIN_NAME_MAX 200
 /* Tap devices named by Domus start with this; such a <target dev> is runtime state and is
@@ -186,6 +189,15 @@ struct domus_domain_def *domus_domain_def_parse_string(const struct domus_schema
 struct domus_domain_def *domus_domain_def_parse_file(const struct domus_schema *schema,
 						      const char *path, unsigned int flags,
 						      struct domus_error **err);
+
+/*
+ * domus_domain_def_validate() - check a def changed in memory (setvcpus, setmaxmem, … with
+ * --config) the way a definition is checked when it is read: it is written as inactive
+ * XML and read back with @schema (so the lines in messages are lines of that XML).
+ * Return: 0, or -1 with *err as from _parse_string().
+ */
+int domus_domain_def_validate(const struct domus_schema *schema,
+			      const struct domus_domain_def *def, struct domus_error **err);
 
 /*
  * domus_domain_def_format() - the domain XML of @def, as libvirt would write it (2-space

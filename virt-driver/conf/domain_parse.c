@@ -41,6 +41,15 @@ static char *prop(xmlNode *n, const char *name)
 	return s;
 }
 
+/* An attribute whose schema type collapses whitespace (a <value> keyword or a number),
+ * compared the way RelaxNG compared it: "ethernet\n" is "ethernet". */
+static char *prop_token(xmlNode *n, const char *name)
+{
+	char *s = prop(n, name);
+
+	return s ? g_strstrip(s) : NULL;
+}
+
 /* An element's text, as written (NULL when @n is NULL). */
 static char *text(xmlNode *n)
 {
@@ -83,7 +92,7 @@ static int parse_identity(xmlNode *root, struct domus_domain_def *def, unsigned 
 			  struct domus_error **err)
 {
 	xmlNode *n = child(root, "name"), *u = child(root, "uuid");
-	g_autofree char *id = prop(root, "id");
+	g_autofree char *id = prop_token(root, "id");
 	g_autofree char *uuid = token(u);
 
 	def->id = -1;
@@ -182,7 +191,7 @@ static int parse_vcpu(xmlNode *root, struct domus_domain_def *def, struct domus_
 {
 	xmlNode *v = child(root, "vcpu");
 	g_autofree char *count = token(v);
-	g_autofree char *current = prop(v, "current");
+	g_autofree char *current = prop_token(v, "current");
 	g_autofree char *cpuset = prop(v, "cpuset");
 	uint64_t n = 1, cur;
 
@@ -214,7 +223,7 @@ static int cmp_pin(const void *a, const void *b)
 
 static int parse_vcpupin(xmlNode *p, struct domus_domain_def *def, struct domus_error **err)
 {
-	g_autofree char *vcpu = prop(p, "vcpu");
+	g_autofree char *vcpu = prop_token(p, "vcpu");
 	g_autofree char *cpuset = prop(p, "cpuset");
 	g_autofree struct domus_cpuset *set = NULL;
 	struct domus_vcpupin *pin;
@@ -287,14 +296,14 @@ static int parse_os(xmlNode *root, struct domus_domain_def *def, struct domus_er
 {
 	xmlNode *os = child(root, "os"), *type = child(os, "type");
 
-	def->os.arch = prop(type, "arch");
+	def->os.arch = prop_token(type, "arch");
 	if (!def->os.arch)
 		def->os.arch = g_strdup("x86_64");
 	def->os.machine = prop(type, "machine");
 	if (!def->os.machine)
 		def->os.machine = g_strdup("pc");
-	def->os.kernel = token(child(os, "kernel"));
-	def->os.initrd = token(child(os, "initrd"));
+	def->os.kernel = text(child(os, "kernel"));
+	def->os.initrd = text(child(os, "initrd"));
 	def->os.cmdline = text(child(os, "cmdline"));
 	if (!def->os.kernel) {
 		UNSUPPORTED(err, os,
@@ -320,7 +329,7 @@ static enum domus_lifecycle_action parse_action(xmlNode *n, enum domus_lifecycle
 static void parse_platform(xmlNode *root, struct domus_domain_def *def)
 {
 	xmlNode *f = child(root, "features"), *pm = child(root, "pm");
-	g_autofree char *offset = prop(child(root, "clock"), "offset");
+	g_autofree char *offset = prop_token(child(root, "clock"), "offset");
 
 	def->acpi = child(f, "acpi") != NULL;
 	def->apic = child(f, "apic") != NULL;
@@ -337,10 +346,15 @@ static void parse_platform(xmlNode *root, struct domus_domain_def *def)
 
 static int parse_disk(xmlNode *n, struct domus_domain_def *def, struct domus_error **err)
 {
-	g_autofree char *type = prop(n, "type");
+	g_autofree char *type = prop_token(n, "type");
 	xmlNode *src = child(n, "source");
 	struct domus_disk_def *d;
 
+	if (def->ndisks == DOMUS_DOMAIN_MAX_DISKS) {
+		UNSUPPORTED(err, n, "more than %d <disk>s: domus-vmm gives a domain at most %d",
+			    DOMUS_DOMAIN_MAX_DISKS, DOMUS_DOMAIN_MAX_DISKS);
+		return -1;
+	}
 	d = g_new0(struct domus_disk_def, 1);
 	def->disks = g_renew(struct domus_disk_def *, def->disks, def->ndisks + 1);
 	def->disks[def->ndisks++] = d;
@@ -348,7 +362,7 @@ static int parse_disk(xmlNode *n, struct domus_domain_def *def, struct domus_err
 	d->source = prop(src, d->type == DOMUS_DISK_BLOCK ? "dev" : "file");
 	d->target = prop(child(n, "target"), "dev");
 	d->readonly = child(n, "readonly") != NULL;
-	d->serial = token(child(n, "serial"));
+	d->serial = text(child(n, "serial"));
 	if (!d->source || !d->target) {
 		XML_ERR(err, n, "<disk> needs a <source> and a <target dev>");
 		return -1;
@@ -364,11 +378,17 @@ static int parse_disk(xmlNode *n, struct domus_domain_def *def, struct domus_err
 static int parse_interface(xmlNode *n, struct domus_domain_def *def, unsigned int flags,
 			   struct domus_error **err)
 {
-	g_autofree char *type = prop(n, "type");
+	g_autofree char *type = prop_token(n, "type");
 	g_autofree char *mac = prop(child(n, "mac"), "address");
 	g_autofree char *dev = prop(child(n, "target"), "dev");
-	struct domus_net_def *net = g_new0(struct domus_net_def, 1);
+	struct domus_net_def *net;
 
+	if (def->nnets == DOMUS_DOMAIN_MAX_NETS) {
+		UNSUPPORTED(err, n, "more than %d <interface>s: domus-vmm gives a domain at most %d",
+			    DOMUS_DOMAIN_MAX_NETS, DOMUS_DOMAIN_MAX_NETS);
+		return -1;
+	}
+	net = g_new0(struct domus_net_def, 1);
 	def->nets = g_renew(struct domus_net_def *, def->nets, def->nnets + 1);
 	def->nets[def->nnets++] = net;
 	net->type = type && !strcmp(type, "ethernet") ? DOMUS_NET_ETHERNET : DOMUS_NET_BRIDGE;
@@ -397,7 +417,7 @@ static int parse_interface(xmlNode *n, struct domus_domain_def *def, unsigned in
 static struct domus_chr_def *parse_chr(xmlNode *n, unsigned int flags)
 {
 	struct domus_chr_def *c = g_new0(struct domus_chr_def, 1);
-	g_autofree char *type = prop(n, "type");
+	g_autofree char *type = prop_token(n, "type");
 	g_autofree char *path = prop(child(n, "source"), "path");
 	g_autofree char *tty = prop(n, "tty");
 
@@ -462,7 +482,7 @@ static int parse_device(xmlNode *n, struct domus_domain_def *def, unsigned int f
 			struct domus_error **err)
 {
 	if (is_elem(n, "emulator")) {
-		def->emulator = token(n);
+		def->emulator = text(n);
 	} else if (is_elem(n, "disk")) {
 		return parse_disk(n, def, err);
 	} else if (is_elem(n, "interface")) {
@@ -477,7 +497,7 @@ static int parse_device(xmlNode *n, struct domus_domain_def *def, unsigned int f
 		def->rng = true;
 		def->rng_backend = g_strdup(backend && *backend ? backend : "/dev/urandom");
 	} else if (is_elem(n, "memballoon")) {
-		g_autofree char *model = prop(n, "model");
+		g_autofree char *model = prop_token(n, "model");
 
 		def->memballoon = model && !strcmp(model, "none") ? DOMUS_BALLOON_NONE
 								  : DOMUS_BALLOON_VIRTIO;
@@ -552,7 +572,8 @@ static xmlDoc *read_xml(const char *xml, struct domus_error **err)
 	/* no network, no DTD loading, no entity substitution; keep line numbers past 65535 */
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "domain.xml", NULL,
 				XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
-	if (!doc || !ctxt->wellFormed) {
+	/* undeclared namespace prefixes too: what we write must be namespace-well-formed */
+	if (!doc || !ctxt->wellFormed || !ctxt->nsWellFormed) {
 		domus_error_set(err, VIR_FROM_DOMAIN, VIR_ERR_XML_DETAIL, "%s",
 				ctxt->_private ? (char *)ctxt->_private : "malformed XML");
 		xmlFreeDoc(doc);
@@ -616,4 +637,14 @@ struct domus_domain_def *domus_domain_def_parse_file(const struct domus_schema *
 	if (!def)
 		domus_error_prefix(err, "'%s': ", path);
 	return def;
+}
+
+int domus_domain_def_validate(const struct domus_schema *schema,
+			      const struct domus_domain_def *def, struct domus_error **err)
+{
+	g_autofree char *xml = domus_domain_def_format(def, DOMUS_DEF_FORMAT_INACTIVE);
+	g_autoptr(domus_domain_def) again = NULL;
+
+	again = domus_domain_def_parse_string(schema, xml, 0, err);
+	return again ? 0 : -1;
 }

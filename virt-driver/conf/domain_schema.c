@@ -24,7 +24,8 @@ struct data_rule {
  * element: fixed <value>s, <data>, or any <text>. No rule at all means no check. */
 struct value_rule {
 	bool any_text;
-	GHashTable *values;		/* set of fixed <value>s ("" for <empty/>) */
+	GHashTable *values;		/* set of fixed <value>s ("" for <empty/>), tokens */
+	GHashTable *exact;		/* set of <value type="string">s, compared exactly */
 	GPtrArray *datas;		/* struct data_rule */
 };
 
@@ -65,12 +66,14 @@ static void data_rule_free(gpointer p)
 static void value_rule_init(struct value_rule *r)
 {
 	r->values = string_set();
+	r->exact = string_set();
 	r->datas = g_ptr_array_new_with_free_func(data_rule_free);
 }
 
 static void value_rule_dispose(struct value_rule *r)
 {
 	g_hash_table_unref(r->values);
+	g_hash_table_unref(r->exact);
 	g_ptr_array_unref(r->datas);
 }
 
@@ -158,6 +161,16 @@ static void add_data(struct value_rule *r, xmlNode *data)
 	g_ptr_array_add(r->datas, d);
 }
 
+static void add_value(struct value_rule *r, xmlNode *value)
+{
+	g_autofree char *type = rng_attr(value, "type");
+
+	if (type && !strcmp(type, "string"))
+		g_hash_table_add(r->exact, rng_text(value));
+	else
+		g_hash_table_add(r->values, rng_text(value));
+}
+
 /* Collects the values that @node allows into @r (an attribute's or an element's text). */
 static void collect_values(struct collect *c, xmlNode *node, struct value_rule *r, int depth)
 {
@@ -167,7 +180,7 @@ static void collect_values(struct collect *c, xmlNode *node, struct value_rule *
 		if (!is_rng(n, NULL))
 			continue;
 		if (is_rng(n, "value")) {
-			g_hash_table_add(r->values, rng_text(n));
+			add_value(r, n);
 		} else if (is_rng(n, "empty")) {
 			g_hash_table_add(r->values, g_strdup(""));
 		} else if (is_rng(n, "data")) {
@@ -250,7 +263,7 @@ static void collect_content(struct collect *c, xmlNode *node, const char *path,
 		else if (is_rng(n, "ref"))
 			collect_ref(c, n, path, cur);
 		else if (is_rng(n, "value"))
-			g_hash_table_add(cur->text.values, rng_text(n));
+			add_value(&cur->text, n);
 		else if (is_rng(n, "empty"))
 			g_hash_table_add(cur->text.values, g_strdup(""));
 		else if (is_rng(n, "data"))
@@ -460,11 +473,26 @@ static bool data_allows(const struct data_rule *d, const char *v)
 	return true;
 }
 
+/* A <value> is a token: compared with blanks collapsed, as RelaxNG compares it. */
+static char *collapse(const char *v)
+{
+	g_auto(GStrv) words = g_strsplit_set(v, " \t\r\n", -1);
+	GString *s = g_string_new(NULL);
+
+	for (char **w = words; *w; w++)
+		if (**w)
+			g_string_append_printf(s, "%s%s", s->len ? " " : "", *w);
+	return g_string_free(s, FALSE);
+}
+
 static bool rule_allows(const struct value_rule *r, const char *v)
 {
-	if (r->any_text || (!g_hash_table_size(r->values) && !r->datas->len))
+	g_autofree char *token = collapse(v);
+
+	if (r->any_text ||
+	    (!g_hash_table_size(r->values) && !g_hash_table_size(r->exact) && !r->datas->len))
 		return true;
-	if (g_hash_table_contains(r->values, v))
+	if (g_hash_table_contains(r->values, token) || g_hash_table_contains(r->exact, v))
 		return true;
 	for (guint i = 0; i < r->datas->len; i++)
 		if (data_allows(r->datas->pdata[i], v))
@@ -476,7 +504,11 @@ static bool rule_allows(const struct value_rule *r, const char *v)
 static char *rule_describe(const struct value_rule *r)
 {
 	g_autofree char *values = set_to_list(r->values);
+	g_autofree char *exact = set_to_list(r->exact);
 	GString *s = g_string_new(values);
+
+	if (*exact)
+		g_string_append_printf(s, "%s%s", s->len ? ", " : "", exact);
 
 	for (guint i = 0; i < r->datas->len; i++) {
 		const struct data_rule *d = r->datas->pdata[i];
