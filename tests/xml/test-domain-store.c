@@ -134,6 +134,12 @@ static void test_broken_files(void)
 		   "<domain type='kvm'><name>other</name><memory>1024</memory>"
 		   "<os><type>hvm</type><kernel>/k</kernel></os></domain>");
 	write_file(dir, "empty.xml", "");
+	{
+		g_autofree char *huge = g_build_filename(dir, "huge.xml", NULL);
+
+		/* 1 GiB, sparse: refused by its size, never read */
+		CHECK(g_file_set_contents(huge, "", 0, NULL) && truncate(huge, 1LL << 30) == 0);
+	}
 	write_file(dir, "notes.txt", "not a definition");
 	/* same UUID as "good" under another name: the later file is refused */
 	twin = domus_domain_def_copy(good);
@@ -150,10 +156,11 @@ static void test_broken_files(void)
 	CHECK(has_error(errors, "hostdev.xml", "unsupported element <hostdev> at line 5"));
 	CHECK(has_error(errors, "wrongname.xml", "defines domain 'other'"));
 	CHECK(has_error(errors, "empty.xml", "malformed XML"));
+	CHECK(has_error(errors, "huge.xml", "1073741824 bytes, more than"));
 	CHECK(has_error(errors, "zz-twin.xml", "good.xml"));
 	CHECK(has_error(errors, "subdir.xml", "not a regular file"));
 	CHECK(has_error(errors, "ghost.xml", "not defined"));
-	CHECK_MSG(errors->len == 7, "%u errors", errors->len);
+	CHECK_MSG(errors->len == 8, "%u errors", errors->len);
 	for (guint i = 0; g_getenv("DOMUS_VERBOSE") && i < errors->len; i++)
 		printf("  %s\n", ((struct domus_error *)errors->pdata[i])->message);
 }

@@ -4,6 +4,7 @@
  * make (ranges across elements, duplicates, units), each naming the line. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
@@ -622,8 +623,16 @@ struct domus_domain_def *domus_domain_def_parse_file(const struct domus_schema *
 	g_autofree char *xml = NULL;
 	g_autoptr(GError) gerr = NULL;
 	struct domus_domain_def *def;
+	struct stat sb;
 	gsize len;
 
+	/* refuse a huge file before reading it */
+	if (stat(path, &sb) == 0 && sb.st_size > DOMUS_DOMAIN_XML_MAX) {
+		domus_error_set(err, VIR_FROM_CONF, VIR_ERR_XML_ERROR,
+				"'%s': %lld bytes, more than the %d allowed for domain XML", path,
+				(long long)sb.st_size, DOMUS_DOMAIN_XML_MAX);
+		return NULL;
+	}
 	if (!g_file_get_contents(path, &xml, &len, &gerr)) {
 		domus_error_set(err, VIR_FROM_CONF, VIR_ERR_OPERATION_FAILED, "%s", gerr->message);
 		return NULL;

@@ -334,6 +334,7 @@ struct domus_schema *domus_schema_load(const char *path, struct domus_error **er
 	g_autoptr(GString) msgs = g_string_new(NULL);
 	xmlRelaxNGParserCtxtPtr pctxt;
 
+	xmlInitParser();		/* libxml2's globals, before any thread uses it */
 	xmlSchemaInitTypes();		/* for diagnose(): datatypes of <data> */
 	g_mutex_init(&s->lock);
 	s->path = g_strdup(path);
@@ -647,17 +648,15 @@ int domus_schema_validate(const struct domus_schema *schema, xmlDoc *doc,
 	xmlRelaxNGSetValidStructuredErrors(vctxt, rng_valid_error, &rerr);
 	rc = xmlRelaxNGValidateDoc(vctxt, doc);
 	xmlRelaxNGFreeValidCtxt(vctxt);
-	g_mutex_unlock(&s->lock);
-	if (rc == 0)
-		return 0;
-
-	if (diagnose_doc(s, doc, err) == 0) {
+	/* the compiled patterns of the table are shared too: diagnose under the lock */
+	if (rc != 0 && diagnose_doc(s, doc, err) == 0) {
 		g_autofree char *name = rerr.node ? display_name(rerr.node) : g_strdup("domain");
 
 		domus_error_set(err, VIR_FROM_DOMAIN, VIR_ERR_XML_ERROR,
 				"invalid <%s> at line %d: %s", name, rerr.line,
 				rerr.message ? rerr.message : "does not match the schema");
 	}
+	g_mutex_unlock(&s->lock);
 	g_free(rerr.message);
-	return -1;
+	return rc == 0 ? 0 : -1;
 }

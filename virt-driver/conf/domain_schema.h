@@ -12,7 +12,8 @@
  * combination, a bad number, a missing element) is libxml2's own message used, with the line
  * of the element it is about. The schema stays the only authority on what is accepted.
  *
- * A struct domus_schema is immutable after loading and may be shared between threads.
+ * A struct domus_schema is immutable after loading and may be shared between threads. Load
+ * it in the main thread before other threads use libxml2: loading initializes libxml2.
  */
 #ifndef DOMUS_DOMAIN_SCHEMA_H
 #define DOMUS_DOMAIN_SCHEMA_H
