@@ -213,6 +213,59 @@ static void test_validate(void)
 	CHECK(err && strstr(err->message, "<currentMemory>"));
 }
 
+/* One schema, several threads parsing at once (the daemon's RPC workers): same results. */
+struct thread_job {
+	const char *good, *bad;
+	char *want_good, *want_bad;
+	int mismatches;
+};
+
+static gpointer parse_loop(gpointer data)
+{
+	struct thread_job *job = data;
+
+	for (int i = 0; i < 200; i++) {
+		g_autoptr(domus_domain_def) def = NULL;
+		g_autoptr(domus_domain_def) wrong = NULL;
+		g_autoptr(domus_error) err = NULL;
+		g_autofree char *out = NULL;
+
+		def = domus_domain_def_parse_string(t_schema(), job->good, 0, NULL);
+		out = def ? domus_domain_def_format(def, DOMUS_DEF_FORMAT_INACTIVE) : NULL;
+		if (g_strcmp0(out, job->want_good))
+			g_atomic_int_inc(&job->mismatches);
+		wrong = domus_domain_def_parse_string(t_schema(), job->bad, 0, &err);
+		if (wrong || !err || strcmp(err->message, job->want_bad))
+			g_atomic_int_inc(&job->mismatches);
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	g_autofree char *gpath = g_strdup_printf("%s/good/full.xml", top);
+	g_autofree char *bpath = g_strdup_printf("%s/bad/disk-target-sda.xml", top);
+	g_autofree char *good = t_read(gpath);
+	g_autofree char *bad = t_read(bpath);
+	g_autoptr(domus_domain_def) def = domus_domain_def_parse_string(t_schema(), good, 0, NULL);
+	g_autoptr(domus_error) err = NULL;
+	struct thread_job job = { good, bad, NULL, NULL, 0 };
+	GThread *threads[4];
+
+	CHECK(def && !domus_domain_def_parse_string(t_schema(), bad, 0, &err) && err);
+	if (!def || !err)
+		return;
+	job.want_good = domus_domain_def_format(def, DOMUS_DEF_FORMAT_INACTIVE);
+	job.want_bad = g_strdup(err->message);
+	for (int i = 0; i < 4; i++)
+		threads[i] = g_thread_new("parse", parse_loop, &job);
+	for (int i = 0; i < 4; i++)
+		g_thread_join(threads[i]);
+	CHECK_MSG(job.mismatches == 0, "%d results differ between threads", job.mismatches);
+	g_free(job.want_good);
+	g_free(job.want_bad);
+}
+
 int main(int argc, char **argv)
 {
 	g_autoptr(GPtrArray) files = NULL;
@@ -227,5 +280,6 @@ int main(int argc, char **argv)
 	test_generated();
 	test_full_values();
 	test_validate();
+	test_threads();
 	return t_done("xml round trips");
 }
