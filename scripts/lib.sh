@@ -9,6 +9,7 @@ DOMUS_PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 	acpica-tools hyperfine time procps python3
+	libglib2.0-dev libxml2-dev libxml2-utils libvirt-dev libvirt0
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
