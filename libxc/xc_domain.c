@@ -624,6 +624,13 @@ int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 	return 0;
 }
 
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom)
+{
+	if (dom->fd >= 0)
+		return dom->fd;
+	return xc__error(xch, -ENOTCONN, "event fd: the VMM is gone");
+}
+
 int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 {
 	struct xc__reply r;

@@ -306,6 +306,14 @@ int xc_domain_subscribe(xc_interface *xch, xc_domain *dom);
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev);
 
+/*
+ * xc_domain_event_fd() - the descriptor to poll() for POLLIN in an event loop: when it is
+ * readable, call xc_domain_wait_event() with timeout 0 until it returns -ETIMEDOUT. The
+ * descriptor changes when the handle connects again (after a reboot): ask for it after
+ * every wait. Return: the fd (still the handle's), or -ENOTCONN once the VMM is gone.
+ */
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom);
+
 /**
  * xc_domain_console_fd() - a socket (or pty) connected to the guest's serial console:
  * what the guest writes can be read from it, what is written to it the guest receives.
