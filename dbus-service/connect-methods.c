@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * org.libvirt.Connect: the methods and properties served for one libvirt URI.
- * Methods about networks, storage, interfaces, node devices, secrets and nwfilters that
- * return objects of interfaces this service does not serve are not in the table, so they
- * answer libvirt's not-supported error (docs/dbus.md lists them).
+ * The methods about networks, storage, host interfaces, node devices, nwfilters and
+ * secrets are in connect-objects.c.
  */
 #include <stdlib.h>
 #include "dsvc.h"
@@ -445,5 +444,6 @@ static const struct dsvc_property properties[] = {
 const struct dsvc_iface_table dsvc_connect_table = {
 	.name = "org.libvirt.Connect",
 	.methods = methods,
+	.more_methods = dsvc_connect_object_methods,
 	.properties = properties,
 };

@@ -19,6 +19,7 @@ struct dsvc_connect *dsvc_connect_new(const char *uri, const char *path)
 	c->snapshot_path = g_strdup_printf("%s/domainsnapshot", path);
 	c->lifecycle_cb = -1;
 	c->domain_cbs = g_array_new(FALSE, FALSE, sizeof(int));
+	c->object_cbs = g_array_new(FALSE, FALSE, sizeof(struct dsvc_event_cb));
 	g_mutex_init(&c->lock);
 	return c;
 }
@@ -34,6 +35,7 @@ void dsvc_connect_free(struct dsvc_connect *c)
 	}
 	g_mutex_unlock(&c->lock);
 	g_array_unref(c->domain_cbs);
+	g_array_unref(c->object_cbs);
 	g_mutex_clear(&c->lock);
 	g_free(c->uri);
 	g_free(c->path);
@@ -302,5 +304,5 @@ int dsvc_connect_register(struct dsvc_connect *c, GDBusConnection *bus, GError *
 	if (!g_dbus_connection_register_subtree(bus, c->snapshot_path, &snapshot_subtree, f, c,
 						NULL, error))
 		return -1;
-	return 0;
+	return dsvc_objects_register(c, bus, error);
 }

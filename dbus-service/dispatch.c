@@ -16,6 +16,13 @@ static const struct dsvc_iface_table *tables[DSVC_IFACE_COUNT] = {
 	[DSVC_IFACE_CONNECT] = &dsvc_connect_table,
 	[DSVC_IFACE_DOMAIN] = &dsvc_domain_table,
 	[DSVC_IFACE_SNAPSHOT] = &dsvc_snapshot_table,
+	[DSVC_IFACE_NETWORK] = &dsvc_network_table,
+	[DSVC_IFACE_STORAGEPOOL] = &dsvc_storagepool_table,
+	[DSVC_IFACE_STORAGEVOL] = &dsvc_storagevol_table,
+	[DSVC_IFACE_INTERFACE] = &dsvc_interface_table,
+	[DSVC_IFACE_NODEDEV] = &dsvc_nodedev_table,
+	[DSVC_IFACE_NWFILTER] = &dsvc_nwfilter_table,
+	[DSVC_IFACE_SECRET] = &dsvc_secret_table,
 };
 
 GVariant *dsvc_fail(struct dsvc_call *call, const char *fmt, ...)
@@ -39,6 +46,8 @@ GVariant *dsvc_unsupported(struct dsvc_call *call)
 
 static void call_free(struct dsvc_call *call)
 {
+	if (call->obj)
+		dsvc_object_free(call->iface, call->obj);
 	if (call->snap)
 		virDomainSnapshotFree(call->snap);
 	if (call->dom)
@@ -95,7 +104,7 @@ static int resolve(struct dsvc_call *call)
 	case DSVC_IFACE_SNAPSHOT:
 		return resolve_snapshot(call);
 	default:
-		return -1;
+		return dsvc_object_resolve(call);
 	}
 }
 

@@ -25,8 +25,18 @@ enum dsvc_iface {
 	DSVC_IFACE_CONNECT,
 	DSVC_IFACE_DOMAIN,
 	DSVC_IFACE_SNAPSHOT,
+	/* the other libvirt objects, handled generically (objects.c) */
+	DSVC_IFACE_NETWORK,
+	DSVC_IFACE_STORAGEPOOL,
+	DSVC_IFACE_STORAGEVOL,
+	DSVC_IFACE_INTERFACE,
+	DSVC_IFACE_NODEDEV,
+	DSVC_IFACE_NWFILTER,
+	DSVC_IFACE_SECRET,
 	DSVC_IFACE_COUNT,
 };
+
+#define DSVC_IFACE_FIRST_OBJECT DSVC_IFACE_NETWORK
 
 /* One libvirt URI served at one object path. */
 struct dsvc_connect {
@@ -39,7 +49,13 @@ struct dsvc_connect {
 	virConnectPtr conn;	/* NULL while the URI cannot be opened */
 	int lifecycle_cb;
 	GArray *domain_cbs;	/* int callback ids of the other domain events */
+	GArray *object_cbs;	/* struct dsvc_event_cb: network, pool, device, secret events */
 	gboolean warned;	/* an open failure was logged already */
+};
+
+struct dsvc_event_cb {
+	enum dsvc_iface iface;
+	int id;
 };
 
 struct dsvc_config {
@@ -60,6 +76,7 @@ struct dsvc_call {
 	virConnectPtr conn;
 	virDomainPtr dom;
 	virDomainSnapshotPtr snap;
+	void *obj;		/* network, pool, volume, ... (objects.c) */
 	GUnixFDList *out_fds;
 	char *error;		/* our own error text; else libvirt's last error is used */
 };
@@ -90,6 +107,14 @@ extern const struct dsvc_iface_table dsvc_connect_table;
 extern const struct dsvc_iface_table dsvc_domain_table;
 extern const struct dsvc_iface_table dsvc_snapshot_table;
 extern const struct dsvc_method dsvc_domain_tuning_methods[];
+extern const struct dsvc_iface_table dsvc_network_table;
+extern const struct dsvc_iface_table dsvc_storagepool_table;
+extern const struct dsvc_iface_table dsvc_storagevol_table;
+extern const struct dsvc_iface_table dsvc_interface_table;
+extern const struct dsvc_iface_table dsvc_nodedev_table;
+extern const struct dsvc_iface_table dsvc_nwfilter_table;
+extern const struct dsvc_iface_table dsvc_secret_table;
+extern const struct dsvc_method dsvc_connect_object_methods[];
 
 /* Helpers shared by the method files (domain-methods.c). */
 GVariant *dsvc_done(int r);
@@ -117,6 +142,16 @@ virConnectPtr dsvc_connect_get(struct dsvc_connect *c);
 void dsvc_connect_try_open(struct dsvc_connect *c);
 char *dsvc_domain_path(struct dsvc_connect *c, virDomainPtr dom);
 char *dsvc_snapshot_path(struct dsvc_connect *c, virDomainSnapshotPtr snap);
+
+/* objects.c: networks, storage pools and volumes, host interfaces, node devices,
+ * nwfilters and secrets, at <connect>/<dir>/<node>. */
+const char *dsvc_object_dir(enum dsvc_iface iface);
+char *dsvc_object_path(struct dsvc_connect *c, enum dsvc_iface iface, void *obj);
+GVariant *dsvc_object_result(struct dsvc_call *call, enum dsvc_iface iface, void *obj);
+GVariant *dsvc_object_list(struct dsvc_call *call, enum dsvc_iface iface, void **objs, int n);
+int dsvc_object_resolve(struct dsvc_call *call);
+void dsvc_object_free(enum dsvc_iface iface, void *obj);
+int dsvc_objects_register(struct dsvc_connect *c, GDBusConnection *bus, GError **error);
 
 /* dispatch.c */
 int dsvc_dispatch_init(int threads, GError **error);

@@ -2,7 +2,9 @@
 /*
  * libvirt domain events -> D-Bus signals, as libvirt-dbus maps them: the lifecycle event
  * is org.libvirt.Connect.DomainEvent(o,i,i) on the connect path; every other domain event
- * is a signal of org.libvirt.Domain on the domain's own path. All are broadcast.
+ * is a signal of org.libvirt.Domain on the domain's own path; networks, storage pools, node
+ * devices and secrets have their lifecycle signal on the connect path too, and a pool's
+ * refresh is StoragePool.Refresh on the pool's path. All are broadcast.
  *
  * libvirt's default event loop runs in its own thread; the callbacks run there.
  */
@@ -205,6 +207,112 @@ static const struct {
 	{ VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata) },
 };
 
+/* ---- the other objects' lifecycle events, on the connect path ---- */
+
+static void emit_object(struct dsvc_connect *c, enum dsvc_iface iface, void *obj,
+			const char *name, GVariant *(*args)(const char *path, int ev, int det),
+			int event, int detail)
+{
+	g_autofree char *path = dsvc_object_path(c, iface, obj);
+
+	if (path)
+		emit(c, c->path, "org.libvirt.Connect", name, args(path, event, detail));
+}
+
+static GVariant *args_oi(const char *path, int event, int detail)
+{
+	return g_variant_new("(oi)", path, event);
+}
+
+static GVariant *args_oii(const char *path, int event, int detail)
+{
+	return g_variant_new("(oii)", path, event, detail);
+}
+
+static void on_network(virConnectPtr conn, virNetworkPtr net, int event, int detail,
+		       void *opaque)
+{
+	emit_object(opaque, DSVC_IFACE_NETWORK, net, "NetworkEvent", args_oi, event, detail);
+}
+
+static void on_pool(virConnectPtr conn, virStoragePoolPtr pool, int event, int detail,
+		    void *opaque)
+{
+	emit_object(opaque, DSVC_IFACE_STORAGEPOOL, pool, "StoragePoolEvent", args_oii, event,
+		    detail);
+}
+
+static void on_pool_refresh(virConnectPtr conn, virStoragePoolPtr pool, void *opaque)
+{
+	struct dsvc_connect *c = opaque;
+	g_autofree char *path = dsvc_object_path(c, DSVC_IFACE_STORAGEPOOL, pool);
+
+	if (path)
+		emit(c, path, "org.libvirt.StoragePool", "Refresh", NULL);
+}
+
+static void on_nodedev(virConnectPtr conn, virNodeDevicePtr dev, int event, int detail,
+		       void *opaque)
+{
+	emit_object(opaque, DSVC_IFACE_NODEDEV, dev, "NodeDeviceEvent", args_oii, event, detail);
+}
+
+static void on_secret(virConnectPtr conn, virSecretPtr secret, int event, int detail,
+		      void *opaque)
+{
+	emit_object(opaque, DSVC_IFACE_SECRET, secret, "SecretEvent", args_oii, event, detail);
+}
+
+static void add_object_cb(struct dsvc_connect *c, enum dsvc_iface iface, int id)
+{
+	struct dsvc_event_cb cb = { iface, id };
+
+	if (id >= 0)
+		g_array_append_val(c->object_cbs, cb);
+}
+
+static void register_objects(struct dsvc_connect *c)
+{
+	g_array_set_size(c->object_cbs, 0);
+	add_object_cb(c, DSVC_IFACE_NETWORK, virConnectNetworkEventRegisterAny(
+		c->conn, NULL, VIR_NETWORK_EVENT_ID_LIFECYCLE,
+		VIR_NETWORK_EVENT_CALLBACK(on_network), c, NULL));
+	add_object_cb(c, DSVC_IFACE_STORAGEPOOL, virConnectStoragePoolEventRegisterAny(
+		c->conn, NULL, VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+		VIR_STORAGE_POOL_EVENT_CALLBACK(on_pool), c, NULL));
+	add_object_cb(c, DSVC_IFACE_STORAGEPOOL, virConnectStoragePoolEventRegisterAny(
+		c->conn, NULL, VIR_STORAGE_POOL_EVENT_ID_REFRESH,
+		VIR_STORAGE_POOL_EVENT_CALLBACK(on_pool_refresh), c, NULL));
+	add_object_cb(c, DSVC_IFACE_NODEDEV, virConnectNodeDeviceEventRegisterAny(
+		c->conn, NULL, VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE,
+		VIR_NODE_DEVICE_EVENT_CALLBACK(on_nodedev), c, NULL));
+	add_object_cb(c, DSVC_IFACE_SECRET, virConnectSecretEventRegisterAny(
+		c->conn, NULL, VIR_SECRET_EVENT_ID_LIFECYCLE,
+		VIR_SECRET_EVENT_CALLBACK(on_secret), c, NULL));
+}
+
+static void deregister_objects(struct dsvc_connect *c)
+{
+	for (guint i = 0; i < c->object_cbs->len; i++) {
+		struct dsvc_event_cb *cb = &g_array_index(c->object_cbs, struct dsvc_event_cb, i);
+
+		switch (cb->iface) {
+		case DSVC_IFACE_NETWORK:
+			virConnectNetworkEventDeregisterAny(c->conn, cb->id);
+			break;
+		case DSVC_IFACE_STORAGEPOOL:
+			virConnectStoragePoolEventDeregisterAny(c->conn, cb->id);
+			break;
+		case DSVC_IFACE_NODEDEV:
+			virConnectNodeDeviceEventDeregisterAny(c->conn, cb->id);
+			break;
+		default:
+			virConnectSecretEventDeregisterAny(c->conn, cb->id);
+		}
+	}
+	g_array_set_size(c->object_cbs, 0);
+}
+
 /* Called with c->lock held on a freshly opened connection. A driver that lacks one event
  * kind only loses that kind. */
 void dsvc_events_register(struct dsvc_connect *c)
@@ -222,6 +330,7 @@ void dsvc_events_register(struct dsvc_connect *c)
 		if (id >= 0)
 			g_array_append_val(c->domain_cbs, id);
 	}
+	register_objects(c);
 	virResetLastError();
 }
 
@@ -233,4 +342,5 @@ void dsvc_events_deregister(struct dsvc_connect *c)
 	for (guint i = 0; i < c->domain_cbs->len; i++)
 		virConnectDomainEventDeregisterAny(c->conn, g_array_index(c->domain_cbs, int, i));
 	g_array_set_size(c->domain_cbs, 0);
+	deregister_objects(c);
 }

@@ -7,6 +7,13 @@ static const char *const resource_names[DSVC_IFACE_COUNT] = {
 	[DSVC_IFACE_CONNECT] = "/org/domus/dbusd/org.libvirt.Connect.xml",
 	[DSVC_IFACE_DOMAIN] = "/org/domus/dbusd/org.libvirt.Domain.xml",
 	[DSVC_IFACE_SNAPSHOT] = "/org/domus/dbusd/org.libvirt.DomainSnapshot.xml",
+	[DSVC_IFACE_NETWORK] = "/org/domus/dbusd/org.libvirt.Network.xml",
+	[DSVC_IFACE_STORAGEPOOL] = "/org/domus/dbusd/org.libvirt.StoragePool.xml",
+	[DSVC_IFACE_STORAGEVOL] = "/org/domus/dbusd/org.libvirt.StorageVol.xml",
+	[DSVC_IFACE_INTERFACE] = "/org/domus/dbusd/org.libvirt.Interface.xml",
+	[DSVC_IFACE_NODEDEV] = "/org/domus/dbusd/org.libvirt.NodeDevice.xml",
+	[DSVC_IFACE_NWFILTER] = "/org/domus/dbusd/org.libvirt.NWFilter.xml",
+	[DSVC_IFACE_SECRET] = "/org/domus/dbusd/org.libvirt.Secret.xml",
 };
 
 GDBusInterfaceInfo *dsvc_iface_info(enum dsvc_iface iface)
