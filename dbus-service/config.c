@@ -21,7 +21,7 @@
 static gboolean opt_system, opt_session;
 static char *opt_bus_name, *opt_config;
 static char **opt_connect;
-static int opt_threads;
+static int opt_threads = -1;	/* -1: not given */
 
 static const GOptionEntry entries[] = {
 	{ "system", 0, 0, G_OPTION_ARG_NONE, &opt_system, "Serve on the system bus", NULL },
@@ -177,7 +177,7 @@ int dsvc_config_load(struct dsvc_config *cfg, int *argc, char ***argv, GError **
 		g_free(cfg->bus_name);
 		cfg->bus_name = g_strdup(opt_bus_name);
 	}
-	if (opt_threads)
+	if (opt_threads != -1)
 		cfg->threads = opt_threads;
 	if (add_connects(cfg, opt_connect ? opt_connect : file_connects, error) < 0)
 		return -1;

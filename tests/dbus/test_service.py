@@ -455,5 +455,73 @@ print('SIGNAL' if got else 'NOSIGNAL', flush=True)
     p.wait(5)
 
 
+def run_dbusd(env, *args):
+    p = env.start("domus-dbusd-cli", [busenv.DBUSD, "--system", *args])
+    try:
+        p.proc.wait(5)
+    except Exception:
+        p.stop()
+        raise
+    return p.proc.returncode, p.output()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--connect", "test:///default"], "expected URI=PATH"),
+    (["--connect", "test:///default=not/a/path"], "expected URI=PATH"),
+    (["--connect", "test:///default=/a", "--connect", "test:///x=/a"],
+     "object path /a is already used by test:///default"),
+    (["--bus-name", ":1.5"], "is not a valid well-known D-Bus name"),
+    (["--threads", "0"], "threads=0: expected 1 to 64"),
+    (["--system", "--session"], "exclude each other"),
+    (["--config", "/nonexistent/dbusd.conf"], "/nonexistent/dbusd.conf"),
+])
+def test_bad_configuration(env, args, message):
+    rc, out = run_dbusd(env, *args)
+    assert rc == 2
+    assert message in out
+
+
+def test_config_file(env):
+    conf = os.path.join(env.workdir, "dbusd.conf")
+    with open(conf, "w") as f:
+        f.write("[dbusd]\nbus=session\nbus-name=org.example.Virt\n"
+                f"connect=test:///default={busenv.TEST_PATH};test:///default=/org/example/T2\n")
+    env.start("domus-dbusd-conf", [busenv.DBUSD, "--config", conf])
+    busenv.wait_for(lambda: busenv.name_has_owner(env.session.address, "org.example.Virt"),
+                    what="the configured bus name on the configured bus")
+    bus = dbus.bus.BusConnection(env.session.address)
+    for path in (busenv.TEST_PATH, "/org/example/T2"):
+        c = dbus.Interface(bus.get_object("org.example.Virt", path), "org.libvirt.Connect")
+        assert c.ListDomains(0) == [path + "/domain/_" + TEST_UUID.replace("-", "_")]
+    with open(conf, "w") as f:
+        f.write("[dbusd]\nbus=tram\n")
+    rc, out = run_dbusd(env, "--config", conf)
+    assert rc == 2 and "bus=tram: expected 'system' or 'session'" in out
+
+
+def test_unreachable_uri_is_served_with_libvirts_error(env):
+    """A URI that cannot be opened (virtdomusd not running, say) does not stop the service:
+    its object answers with libvirt's error and the other URIs work."""
+    env.start("domus-dbusd-two", [busenv.DBUSD, "--system", "--connect",
+                                  f"test:///default={busenv.TEST_PATH}", "--connect",
+                                  "test:///nonexistent.xml=/org/libvirt/Missing"])
+    busenv.wait_for(lambda: busenv.name_has_owner(env.system.address, busenv.SERVICE),
+                    what="domus-dbusd")
+    bus = dbus.bus.BusConnection(env.system.address)
+    missing = dbus.Interface(bus.get_object(busenv.SERVICE, "/org/libvirt/Missing"),
+                             "org.libvirt.Connect")
+    expect_error(missing.ListDomains, 0, equals=open_error("test:///nonexistent.xml"))
+    ok = dbus.Interface(bus.get_object(busenv.SERVICE, busenv.TEST_PATH), "org.libvirt.Connect")
+    assert len(ok.ListDomains(0)) == 1
+
+
+def open_error(uri):
+    try:
+        libvirt.open(uri)
+    except libvirt.libvirtError as e:
+        return e.get_error_message()
+    raise AssertionError(f"{uri} opened")
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v", "-p", "no:cacheprovider"]))
