@@ -148,7 +148,7 @@ static void set_defaults(struct dsvc_config *cfg)
 	cfg->bus_type = root ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION;
 	cfg->bus_name = g_strdup(DSVC_DEFAULT_BUS_NAME);
 	cfg->threads = 4;
-	cfg->connects = g_ptr_array_new_with_free_func((GDestroyNotify)dsvc_connect_free);
+	cfg->connects = g_ptr_array_new();	/* never freed: see dsvc_connect_close() */
 }
 
 int dsvc_config_load(struct dsvc_config *cfg, int *argc, char ***argv, GError **error)
@@ -190,6 +190,8 @@ int dsvc_config_load(struct dsvc_config *cfg, int *argc, char ***argv, GError **
 
 void dsvc_config_clear(struct dsvc_config *cfg)
 {
+	for (guint i = 0; cfg->connects && i < cfg->connects->len; i++)
+		dsvc_connect_close(cfg->connects->pdata[i]);
 	g_clear_pointer(&cfg->connects, g_ptr_array_unref);
 	g_clear_pointer(&cfg->bus_name, g_free);
 }

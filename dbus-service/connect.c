@@ -9,6 +9,8 @@
 #include <string.h>
 #include "dsvc.h"
 
+static void on_close_cb(virConnectPtr conn, int reason, void *opaque);
+
 struct dsvc_connect *dsvc_connect_new(const char *uri, const char *path)
 {
 	struct dsvc_connect *c = g_new0(struct dsvc_connect, 1);
@@ -24,46 +26,61 @@ struct dsvc_connect *dsvc_connect_new(const char *uri, const char *path)
 	return c;
 }
 
-void dsvc_connect_free(struct dsvc_connect *c)
+/* Called with c->lock held: drop the connection (its event callbacks with it). Workers
+ * holding a reference keep using it until they are done. */
+static void drop_locked(struct dsvc_connect *c)
 {
-	if (!c)
+	if (!c->conn)
 		return;
-	g_mutex_lock(&c->lock);
-	if (c->conn) {
-		dsvc_events_deregister(c);
-		virConnectClose(c->conn);
-	}
-	g_mutex_unlock(&c->lock);
-	g_array_unref(c->domain_cbs);
-	g_array_unref(c->object_cbs);
-	g_mutex_clear(&c->lock);
-	g_free(c->uri);
-	g_free(c->path);
-	g_free(c->domain_path);
-	g_free(c->snapshot_path);
-	g_free(c);
+	dsvc_events_deregister(c);
+	virConnectUnregisterCloseCallback(c->conn, on_close_cb);
+	virConnectClose(c->conn);
+	c->conn = NULL;
+	virResetLastError();
 }
 
-static gboolean close_later(gpointer conn)
+/* At exit. The struct itself stays allocated: libvirt's event thread may still be
+ * running a callback that points at it, and the process is about to end anyway. */
+void dsvc_connect_close(struct dsvc_connect *c)
 {
-	virConnectClose(conn);
+	g_mutex_lock(&c->lock);
+	drop_locked(c);
+	g_mutex_unlock(&c->lock);
+}
+
+struct closed {
+	struct dsvc_connect *connect;
+	virConnectPtr conn;
+};
+
+/* In the main loop, not in the close callback: libvirt may hold its own locks there,
+ * and a worker holding c->lock may be waiting for them. */
+static gboolean handle_close(gpointer data)
+{
+	struct closed *cl = data;
+	struct dsvc_connect *c = cl->connect;
+
+	g_mutex_lock(&c->lock);
+	if (c->conn == cl->conn) {
+		drop_locked(c);
+		c->warned = FALSE;
+	}
+	g_mutex_unlock(&c->lock);
+	virConnectClose(cl->conn);	/* the reference taken in on_close_cb */
+	g_free(cl);
 	return G_SOURCE_REMOVE;
 }
 
-static void on_close(virConnectPtr conn, int reason, void *opaque)
+static void on_close_cb(virConnectPtr conn, int reason, void *opaque)
 {
-	struct dsvc_connect *c = opaque;
+	struct closed *cl = g_new0(struct closed, 1);
 
-	g_mutex_lock(&c->lock);
-	if (c->conn == conn) {
-		g_message("%s: connection closed (reason %d); reconnecting", c->uri, reason);
-		c->conn = NULL;
-		c->warned = FALSE;
-		/* The dead connection is released later: freeing it from inside its own
-		 * close callback is not allowed. */
-		g_idle_add(close_later, conn);
-	}
-	g_mutex_unlock(&c->lock);
+	g_message("%s: connection closed (reason %d); reconnecting",
+		  ((struct dsvc_connect *)opaque)->uri, reason);
+	cl->connect = opaque;
+	cl->conn = conn;
+	virConnectRef(conn);
+	g_idle_add(handle_close, cl);
 }
 
 /* Called with c->lock held. */
@@ -73,6 +90,7 @@ static void open_locked(struct dsvc_connect *c)
 
 	if (c->conn && virConnectIsAlive(c->conn) == 1)
 		return;
+	drop_locked(c);	/* dead, and its close callback has not run yet */
 	conn = virConnectOpen(c->uri);
 	if (!conn) {
 		if (!c->warned)
@@ -85,7 +103,7 @@ static void open_locked(struct dsvc_connect *c)
 	 * supported by local drivers such as test:///, which is fine. */
 	if (virConnectSetKeepAlive(conn, 5, 3) < 0)
 		virResetLastError();
-	virConnectRegisterCloseCallback(conn, on_close, c, NULL);
+	virConnectRegisterCloseCallback(conn, on_close_cb, c, NULL);
 	c->conn = conn;
 	c->warned = FALSE;
 	dsvc_events_register(c);

@@ -136,7 +136,7 @@ GDBusInterfaceInfo *dsvc_iface_info(enum dsvc_iface iface);
 
 /* connect.c */
 struct dsvc_connect *dsvc_connect_new(const char *uri, const char *path);
-void dsvc_connect_free(struct dsvc_connect *c);
+void dsvc_connect_close(struct dsvc_connect *c);
 int dsvc_connect_register(struct dsvc_connect *c, GDBusConnection *bus, GError **error);
 virConnectPtr dsvc_connect_get(struct dsvc_connect *c);
 void dsvc_connect_try_open(struct dsvc_connect *c);

@@ -64,6 +64,7 @@ SYSTEM_POLICY = """
 
 SESSION_POLICY = """
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>

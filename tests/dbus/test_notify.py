@@ -141,6 +141,21 @@ def test_session_mode(env):
     check(server.wait_calls(1)[0], "test paused", 0, "x-domus.vm.paused")
 
 
+def test_user_outside_group_domus(env):
+    """An ordinary user's agent (here: nobody) gets the broadcast signals but may not ask
+    the service for the domain's name; the notification names the domain by its UUID."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run the agent as another user")
+    server = busenv.FakeNotifications(env)
+    env.start_service()
+    agent = env.start("domus-notify-nobody", ["setpriv", "--reuid=65534", "--regid=65534",
+                                              "--clear-groups", busenv.NOTIFY])
+    busenv.wait_for(lambda: "watching" in agent.output(), what="domus-notify as nobody")
+    domain(env).Suspend()
+    check(server.wait_calls(1)[0], "6695eb01-f6a4-8304-79aa-97f2502e193f paused", 0,
+          "x-domus.vm.paused")
+
+
 def test_one_agent_per_session(env):
     start_agent(env)
     second = env.start("domus-notify-2", [busenv.NOTIFY])
