@@ -10,7 +10,7 @@ DOMUS_PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 	acpica-tools hyperfine time procps python3
 	libglib2.0-dev libglib2.0-dev-bin libvirt-dev libvirt0 dbus python3-dbus python3-gi
-	python3-pytest python3-libvirt xvfb dunst imagemagick
+	python3-pytest python3-libvirt libvirt-daemon xvfb dunst imagemagick
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

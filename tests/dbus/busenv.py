@@ -193,6 +193,44 @@ class Env:
         self.session.stop()
 
 
+class Libvirtd:
+    """A real libvirtd in session mode as user nobody, with its own HOME and runtime
+    directory: the test driver behind a socket, a daemon that can be killed and started
+    again like virtdomusd. Needs root (to become nobody) and Debian's libvirt-daemon."""
+
+    def __init__(self, env):
+        if os.geteuid() != 0:
+            skip("needs root to run libvirtd as another user")
+        if not shutil.which("libvirtd", path="/usr/sbin:/usr/bin"):
+            skip("libvirtd is not installed (package libvirt-daemon)")
+        self.env = env
+        self.base = tempfile.mkdtemp(prefix="libvirtd-", dir=env.workdir)
+        os.chmod(self.base, 0o755)
+        for d in ("home", "run"):
+            os.mkdir(os.path.join(self.base, d), 0o700)
+            os.chown(os.path.join(self.base, d), 65534, 65534)
+        self.socket = os.path.join(self.base, "run", "libvirt", "libvirt-sock")
+        self.uri = f"test+unix:///default?socket={self.socket}"
+        self.proc = None
+
+    def start(self):
+        home = os.path.join(self.base, "home")
+        env = {"HOME": home, "XDG_RUNTIME_DIR": os.path.join(self.base, "run"),
+               "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+               "XDG_CACHE_HOME": os.path.join(home, ".cache"), "PATH": "/usr/sbin:/usr/bin"}
+        self.proc = Proc("libvirtd", ["setpriv", "--reuid=65534", "--regid=65534",
+                                      "--clear-groups", "libvirtd"], env, self.env.workdir)
+        self.env.procs.append(self.proc)
+        wait_for(lambda: os.path.exists(self.socket) or self.proc.proc.poll() is not None,
+                 what="libvirtd's socket")
+        if self.proc.proc.poll() is not None:
+            raise RuntimeError(f"libvirtd exited: {self.proc.output()}")
+
+    def stop(self):
+        self.proc.stop()
+        wait_for(lambda: not os.path.exists(self.socket), what="libvirtd's socket to go")
+
+
 class FakeNotifications:
     """tests/dbus/fake-notifications: a real D-Bus server on the session bus that records
     every Notify call as a JSON line."""

@@ -104,6 +104,32 @@ def test_survives_service_restart(env):
     assert agent.proc.poll() is None
 
 
+def test_survives_libvirt_daemon_restart(env):
+    """The service behind a real libvirt daemon (as virtdomusd will be): when the daemon
+    goes, calls answer libvirt's error; when it is back, the service reconnects by itself
+    and its signals, and so the notifications, flow again."""
+    libvirtd = busenv.Libvirtd(env)
+    libvirtd.start()
+    server = busenv.FakeNotifications(env)
+    service = env.start_service(uri=libvirtd.uri)
+    start_agent(env)
+    domain(env).Suspend()
+    check(server.wait_calls(1)[0], "test paused", 0, "x-domus.vm.paused")
+    libvirtd.stop()
+    busenv.wait_for(lambda: "connection closed" in service.output(),
+                    what="the service to notice the daemon is gone")
+    with pytest.raises(dbus.DBusException) as ei:
+        domain(env).Resume()
+    assert ei.value.get_dbus_name() == "org.libvirt.Error"
+    assert "Failed to connect socket" in ei.value.get_dbus_message()
+    libvirtd.start()
+    busenv.wait_for(lambda: service.output().count("connected") >= 2, timeout=8,
+                    what="the service to reconnect on its own")
+    domain(env).Destroy(0)    # the new daemon's test:/// runs the domain again
+    calls = server.wait_calls(2)
+    check(calls[1], "test stopped", 1, "x-domus.vm.stopped")
+
+
 def test_survives_notification_server_restart(env):
     server = busenv.FakeNotifications(env)
     env.start_service()
