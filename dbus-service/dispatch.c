@@ -69,7 +69,8 @@ static int resolve_snapshot(struct dsvc_call *call)
 	g_autofree char *name = NULL;
 
 	/* node: _<domain uuid with '_'>_<escaped snapshot name> */
-	if (!dsvc_node_uuid(call->node, uuid) || call->node[VIR_UUID_STRING_BUFLEN] != '_') {
+	if (!dsvc_node_uuid_prefix(call->node, uuid) ||
+	    call->node[VIR_UUID_STRING_BUFLEN] != '_') {
 		dsvc_fail(call, "no domain snapshot at object path %s/%s",
 			  call->connect->snapshot_path, call->node);
 		return -1;

@@ -172,6 +172,7 @@ char *dsvc_encode(const char *s);
 char *dsvc_decode(const char *s);
 char *dsvc_uuid_node(const char *uuid);
 gboolean dsvc_node_uuid(const char *node, char uuid[VIR_UUID_STRING_BUFLEN]);
+gboolean dsvc_node_uuid_prefix(const char *node, char uuid[VIR_UUID_STRING_BUFLEN]);
 int dsvc_params_from_variant(GVariant *dict, virTypedParameterPtr *ret_params,
 			     int *ret_n, char **ret_error);
 GVariant *dsvc_params_to_variant(virTypedParameterPtr params, int n);

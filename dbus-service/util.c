@@ -43,7 +43,9 @@ char *dsvc_uuid_node(const char *uuid)
 	return node;
 }
 
-gboolean dsvc_node_uuid(const char *node, char uuid[VIR_UUID_STRING_BUFLEN])
+/* The UUID at the start of a node name (_<uuid with '_'>...). dsvc_node_uuid() also
+ * wants the node to end there; a snapshot's goes on with _<name>. */
+gboolean dsvc_node_uuid_prefix(const char *node, char uuid[VIR_UUID_STRING_BUFLEN])
 {
 	if (!node || node[0] != '_' || strlen(node) < VIR_UUID_STRING_BUFLEN)
 		return FALSE;
@@ -54,6 +56,11 @@ gboolean dsvc_node_uuid(const char *node, char uuid[VIR_UUID_STRING_BUFLEN])
 		if (*p != '-' && !g_ascii_isxdigit(*p))
 			return FALSE;
 	return TRUE;
+}
+
+gboolean dsvc_node_uuid(const char *node, char uuid[VIR_UUID_STRING_BUFLEN])
+{
+	return dsvc_node_uuid_prefix(node, uuid) && strlen(node) == VIR_UUID_STRING_BUFLEN;
 }
 
 const char *dsvc_empty_to_null(const char *s)

@@ -304,8 +304,9 @@ def test_domain_errors(client):
     gone, _ = client.domain(busenv.TEST_PATH + "/domain/_" + "0" * 8 + "_0000_0000_0000_" +
                             "0" * 12)
     expect_error(gone.GetXMLDesc, 0, contains="Domain not found")
-    bad, _ = client.domain(busenv.TEST_PATH + "/domain/not_a_uuid")
-    expect_error(bad.GetXMLDesc, 0, contains="no domain at object path")
+    for node in ("not_a_uuid", "_" + TEST_UUID.replace("-", "_") + "_extra"):
+        bad, _ = client.domain(busenv.TEST_PATH + "/domain/" + node)
+        expect_error(bad.GetXMLDesc, 0, contains="no domain at object path")
 
 
 def test_snapshots(client):
