@@ -41,6 +41,7 @@ struct domain {
 	struct agent *agent;
 	char *path;
 	char *name;		/* NULL until looked up */
+	gboolean guessed;	/* name is the UUID: look it up again next time */
 	GQueue pending;		/* struct event * */
 	gboolean busy;		/* a lookup or Notify for this domain is in flight */
 	guint32 notification;	/* the server's id of our last notification, or 0 */
@@ -128,6 +129,7 @@ static void on_name(GObject *src, GAsyncResult *res, gpointer data)
 	} else {
 		g_debug("cannot get the name of %s: %s", d->path, error->message);
 		d->name = fallback_name(d->path);
+		d->guessed = TRUE;
 	}
 	d->busy = FALSE;
 	process(d);
@@ -148,20 +150,22 @@ static void process(struct domain *d)
 {
 	while (!d->busy && !g_queue_is_empty(&d->pending)) {
 		struct event *e = g_queue_peek_head(&d->pending);
-		const struct notify_text *t;
+		const struct notify_text *t = notify_event_text(e->event, e->detail);
+		/* a definition (rename) or undefine makes the cached name stale */
+		gboolean stale = e->event == 0 || e->event == 1;
 
-		if (!d->name) {
+		if (t && !d->name) {
 			lookup_name(d, e->sender);
 			return;
 		}
 		g_queue_pop_head(&d->pending);
-		t = notify_event_text(e->event, e->detail);
-		/* a rename or undefine makes the cached name stale */
-		if (e->event == 0 || e->event == 1)
-			g_clear_pointer(&d->name, g_free);
 		event_free(e);
 		if (t)
 			notify(d, t);
+		if (stale || d->guessed) {	/* a guess is not kept: ask again next time */
+			g_clear_pointer(&d->name, g_free);
+			d->guessed = FALSE;
+		}
 	}
 }
 

@@ -66,6 +66,19 @@ def test_lifecycle_notifications(env):
     assert all(c["id"] == first for c in calls[:4])
 
 
+def test_renamed_domain_gets_its_new_name(env):
+    server = busenv.FakeNotifications(env)
+    env.start_service()
+    start_agent(env)
+    d = domain(env)
+    d.Destroy(0)
+    server.wait_calls(1)   # the signal has only the path: the name is read when it arrives
+    d.Rename("renamed", 0)
+    d.Create(0)
+    calls = server.wait_calls(2)
+    assert [c["summary"] for c in calls] == ["test stopped", "renamed started"]
+
+
 def test_crash_saved_restored(env):
     server = busenv.FakeNotifications(env)
     env.start_service()
