@@ -188,10 +188,11 @@ int dsvc_config_load(struct dsvc_config *cfg, int *argc, char ***argv, GError **
 	return check(cfg, error);
 }
 
+/* At exit: the connections are closed, but the list stays (the reconnect and event
+ * threads may still be looking at it until the process ends). */
 void dsvc_config_clear(struct dsvc_config *cfg)
 {
 	for (guint i = 0; cfg->connects && i < cfg->connects->len; i++)
 		dsvc_connect_close(cfg->connects->pdata[i]);
-	g_clear_pointer(&cfg->connects, g_ptr_array_unref);
 	g_clear_pointer(&cfg->bus_name, g_free);
 }

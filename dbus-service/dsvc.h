@@ -3,11 +3,12 @@
  * domus-dbusd: libvirt's public API (libvirt0, as a client) on D-Bus with libvirt-dbus's
  * org.libvirt.Connect / org.libvirt.Domain / org.libvirt.DomainSnapshot interfaces.
  *
- * Thread model: the GLib main loop (main thread) owns the bus name, the object
- * registrations and the reconnect timer. Method calls and property accesses are handed to
- * a GThreadPool (libvirt calls may block on a remote daemon); workers reply on the
- * invocation themselves. A dedicated thread runs libvirt's default event loop, and the
- * event callbacks emit D-Bus signals from there (GDBusConnection is thread-safe).
+ * Thread model: the GLib main loop (main thread) owns the bus name and the object
+ * registrations. Method calls and property accesses are handed to a GThreadPool (libvirt
+ * calls may block on a remote daemon); workers reply on the invocation themselves. A
+ * dedicated thread runs libvirt's default event loop, and the event callbacks emit D-Bus
+ * signals from there (GDBusConnection is thread-safe). Another thread reopens closed
+ * connections every 5 s. Each served URI's connection is guarded by its own mutex.
  */
 #ifndef DSVC_H
 #define DSVC_H

@@ -22,14 +22,22 @@ static gboolean on_signal(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Keeps every URI open so signals keep flowing after the libvirt daemon comes back. */
-static gboolean reconnect(gpointer data)
+static void open_all(struct service *s)
 {
-	struct service *s = data;
-
 	for (guint i = 0; i < s->cfg.connects->len; i++)
 		dsvc_connect_try_open(s->cfg.connects->pdata[i]);
-	return G_SOURCE_CONTINUE;
+}
+
+/* Keeps every URI open so signals keep flowing after the libvirt daemon comes back. Its
+ * own thread, because opening may block (a remote daemon, session autostart) and the
+ * main loop must keep dispatching. */
+static gpointer reconnect_thread(gpointer data)
+{
+	for (;;) {
+		g_usleep(RECONNECT_SECONDS * G_USEC_PER_SEC);
+		open_all(data);
+	}
+	return NULL;
 }
 
 static void on_bus_acquired(GDBusConnection *bus, const char *name, gpointer data)
@@ -96,8 +104,8 @@ int main(int argc, char **argv)
 	dsvc_events_start();
 	s.loop = g_main_loop_new(NULL, FALSE);
 	/* Open the URIs before owning the name, so the first caller finds them ready. */
-	reconnect(&s);
-	g_timeout_add_seconds(RECONNECT_SECONDS, reconnect, &s);
+	open_all(&s);
+	g_thread_unref(g_thread_new("reconnect", reconnect_thread, &s));
 	g_unix_signal_add(SIGINT, on_signal, &s);
 	g_unix_signal_add(SIGTERM, on_signal, &s);
 	owner = g_bus_own_name(s.cfg.bus_type, s.cfg.bus_name, G_BUS_NAME_OWNER_FLAGS_NONE,
