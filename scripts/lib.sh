@@ -9,6 +9,8 @@ DOMUS_PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 	acpica-tools hyperfine time procps python3
+	libglib2.0-dev libtirpc-dev rpcsvc-proto systemd
+	libvirt-clients python3-libvirt libxml2-utils
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

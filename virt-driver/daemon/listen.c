@@ -60,7 +60,7 @@ int listen_unix(const char *path, mode_t mode, mode_t dir_mode, GError **error)
 	unlink(path);	/* stale from a daemon that did not exit cleanly */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
-	    listen(fd, 128) < 0) {
+	    listen(fd, SOMAXCONN) < 0) {
 		int e = errno;
 
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot listen on %s: %s",

@@ -83,10 +83,13 @@ static int connect_open(struct remote_call *call, void *a, void *r, struct verr 
 
 	if (rc->opened)
 		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_RPC, "connection already open");
+	/*
+	 * Only RO matters here. The 9.0 client also sends flags of its own (0x4 for a
+	 * session URI in direct mode): accept them, as libvirtd does.
+	 */
 	if (args->flags & ~(VIR_CONNECT_RO | VIR_CONNECT_NO_ALIASES))
-		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_NONE,
-				"unsupported flags (0x%x) in function virConnectOpen",
-				args->flags & ~(VIR_CONNECT_RO | VIR_CONNECT_NO_ALIASES));
+		g_debug("client %" G_GUINT64_FORMAT ": ignoring CONNECT_OPEN flags 0x%x",
+			rpc_client_id(call->c), args->flags & ~(VIR_CONNECT_RO | VIR_CONNECT_NO_ALIASES));
 	if (check_uri(call->d, name, err) < 0)
 		return -1;
 	/* A read-only socket stays read-only whatever the flags say. */

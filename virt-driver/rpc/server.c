@@ -14,7 +14,7 @@ static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
 	struct rpc_listener *l = data;
 	struct rpc_server *srv = l->srv;
 
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < 64; i++) {	/* then serve the others */
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (cfd < 0) {
