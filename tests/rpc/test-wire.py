@@ -214,6 +214,22 @@ def pipelined_calls():
 
 
 @t.test
+def call_flood_is_held_back_not_lost():
+    """3000 worker calls at once: the daemon stops reading while too many wait, and still
+    answers every one."""
+    r = opened()
+    n = 3000
+    r.send(b"".join(packet(REMOTE_PROGRAM, NODE_INFO, 5000 + i) for i in range(n)))
+    seen = set()
+    while len(seen) < n:
+        hdr, _ = r.recv()
+        assert hdr[5] == OK and hdr[4] not in seen, hdr
+        seen.add(hdr[4])
+    bystander_ok()
+    r.close()
+
+
+@t.test
 def ping_answered_between_queued_calls():
     r = opened()
     calls = b"".join(packet(REMOTE_PROGRAM, NODE_INFO, 2000 + i) for i in range(50))

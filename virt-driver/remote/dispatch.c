@@ -10,6 +10,9 @@
 
 static const struct remote_proc *proc_index[RP_PROC_LAST_KNOWN + 1];
 
+/* Calls of one connection waiting for a worker before we stop reading it (and resume at half). */
+#define PENDING_MAX 64
+
 static void index_table(const struct remote_proc_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
@@ -96,6 +99,10 @@ static void worker_run(gpointer data, gpointer user)
 	g_mutex_lock(&rc->lock);
 	rc->inflight--;
 	pump_locked(rc);
+	if (rc->input_paused && g_queue_get_length(&rc->pending) <= PENDING_MAX / 2) {
+		rc->input_paused = false;
+		rpc_client_pause_input(call->c, false);
+	}
 	g_mutex_unlock(&rc->lock);
 	call_free(call);
 }
@@ -152,6 +159,10 @@ static void remote_call_cb(struct rpc_client *c, const rp_header *hdr, GBytes *p
 	g_mutex_lock(&rc->lock);
 	g_queue_push_tail(&rc->pending, call);
 	pump_locked(rc);
+	if (!rc->input_paused && g_queue_get_length(&rc->pending) >= PENDING_MAX) {
+		rc->input_paused = true;
+		rpc_client_pause_input(c, true);
+	}
 	g_mutex_unlock(&rc->lock);
 }
 

@@ -104,6 +104,7 @@ struct remote_client {
 	GMutex lock;
 	unsigned int inflight;
 	GQueue pending;			/* struct remote_call * */
+	bool input_paused;		/* too many pending: the client is not read */
 };
 
 struct remote_call {

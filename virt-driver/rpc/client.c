@@ -121,6 +121,18 @@ void rpc_client_close_after_flush(struct rpc_client *c)
 	g_mutex_unlock(&c->lock);
 }
 
+void rpc_client_pause_input(struct rpc_client *c, bool pause)
+{
+	/*
+	 * Never re-evaluate the watch synchronously: callers hold their own locks, and the
+	 * I/O thread looks at the flag when its current callback returns anyway.
+	 */
+	g_mutex_lock(&c->lock);
+	g_atomic_int_set(&c->input_paused, pause);
+	kick_locked(c);
+	g_mutex_unlock(&c->lock);
+}
+
 struct io_job {
 	struct rpc_client *c;
 	void (*fn)(struct rpc_client *c, void *data);
@@ -205,7 +217,7 @@ static bool client_flush(struct rpc_client *c)
 void rpc_client_update_io(struct rpc_client *c)
 {
 	GIOCondition want = G_IO_IN;
-	bool empty, closing, too_much;
+	bool empty, closing, too_much, paused;
 
 	if (!c->srv || !c->src)
 		return;
@@ -213,6 +225,7 @@ void rpc_client_update_io(struct rpc_client *c)
 	empty = g_queue_is_empty(&c->txq);
 	closing = c->close_after_flush;
 	too_much = c->txbytes > c->srv->cfg.max_queued_out;
+	paused = g_atomic_int_get(&c->input_paused);
 	g_mutex_unlock(&c->lock);
 	if (too_much) {
 		rpc_client_drop(c, "it does not read its replies (output queue over the limit)");
@@ -222,8 +235,8 @@ void rpc_client_update_io(struct rpc_client *c)
 		rpc_client_drop(c, NULL);
 		return;
 	}
-	if (closing)
-		want = 0;	/* read nothing more from a client we are closing */
+	if (closing || paused)
+		want = 0;	/* read nothing more from a client we are closing or holding back */
 	if (!empty)
 		want |= G_IO_OUT;
 	g_source_modify_unix_fd(c->src, c->fd_tag, want);
@@ -455,7 +468,7 @@ static void client_read(struct rpc_client *c)
 			rpc_client_drop(c, NULL);
 			return;
 		}
-		if (!c->srv || c->close_after_flush)
+		if (!c->srv || c->close_after_flush || g_atomic_int_get(&c->input_paused))
 			return;
 	}
 }

@@ -55,6 +55,7 @@ struct rpc_client {
 	size_t txbytes;
 	size_t txoff;			/* written of the head packet */
 	bool close_after_flush;
+	gint input_paused;		/* atomic: written by any thread, read by the I/O thread */
 	bool gone;
 	bool kick_pending;
 

@@ -71,8 +71,8 @@ static void keepalive_client(struct rpc_client *c, void *opaque)
 	gint64 now = g_get_monotonic_time();
 	gint64 interval = (gint64)srv->cfg.keepalive_interval * G_USEC_PER_SEC;
 
-	if (!c->ka_enabled)
-		return;
+	if (!c->ka_enabled || g_atomic_int_get(&c->input_paused))
+		return;		/* a client we do not read cannot answer either */
 	if (now - c->last_rx > interval * (srv->cfg.keepalive_count + 1)) {
 		rpc_client_drop(c, "no answer to keepalive PINGs");
 		return;

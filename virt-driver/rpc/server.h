@@ -85,6 +85,13 @@ void rpc_client_send(struct rpc_client *c, GBytes *packet);
 /* Send an error reply to @call. Thread-safe. */
 void rpc_client_send_error(struct rpc_client *c, const rp_header *call, const struct verr *err);
 
+/*
+ * rpc_client_pause_input() - stop (or resume) reading the client's packets, e.g. while
+ * too many of its calls wait for a worker. Thread-safe, takes effect after the current
+ * I/O-thread callback; may be called with the caller's own locks held.
+ */
+void rpc_client_pause_input(struct rpc_client *c, bool pause);
+
 /* Close the connection once everything queued so far has been written. Thread-safe. */
 void rpc_client_close_after_flush(struct rpc_client *c);
 
