@@ -116,7 +116,14 @@ class Daemon:
         return self.proc.returncode
 
     def close(self):
-        self.stop()
+        """Stop the daemon; a non-zero exit (a crash, a sanitizer report) fails the run."""
+        rc = self.stop()
+        if rc != 0 and not getattr(self, "expect_failure", False):
+            for line in self.logtext().splitlines()[-60:]:
+                print(f"# {line}")
+            print(f"Bail out! virtdomusd exited with status {rc}", flush=True)
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise SystemExit(1)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
