@@ -8,19 +8,17 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
-#include "server.h"
+#include "testlib.h"
 
 #define PROC_CONSOLE 201
 
 static int console_peer = -1;	/* the "guest" side of the console */
 
-static void test_call(struct rpc_client *c, const rp_header *hdr, GBytes *packet, size_t skip)
+static void open_call(struct rpc_client *c, const rp_header *hdr, GBytes *packet, size_t skip)
 {
 	rp_header ok;
 	int sv[2];
@@ -38,61 +36,10 @@ static void test_gone(struct rpc_client *c)
 {
 }
 
-static const struct rpc_server_ops ops = { .call = test_call, .client_gone = test_gone };
-
-static gpointer run_loop(gpointer loop)
-{
-	g_main_context_push_thread_default(g_main_loop_get_context(loop));
-	g_main_loop_run(loop);
-	return NULL;
-}
-
-static void read_exact(int fd, void *buf, size_t n)
-{
-	size_t have = 0;
-
-	while (have < n) {
-		ssize_t r = read(fd, (char *)buf + have, n - have);
-
-		g_assert_cmpint(r, >, 0);
-		have += r;
-	}
-}
-
-/* One packet from the server: header and payload (g_free it). */
-static uint8_t *recv_packet(int fd, rp_header *h, size_t *len)
-{
-	uint8_t lw[4], *buf;
-	uint32_t total;
-
-	read_exact(fd, lw, 4);
-	total = (uint32_t)lw[0] << 24 | lw[1] << 16 | lw[2] << 8 | lw[3];
-	g_assert_cmpuint(total, >=, RP_PACKET_MIN);
-	buf = g_malloc(total);
-	memcpy(buf, lw, 4);
-	read_exact(fd, buf + 4, total - 4);
-	g_assert_cmpint(rp_header_decode(buf, total, h), ==, 0);
-	*len = total - RP_PACKET_MIN;
-	memmove(buf, buf + RP_PACKET_MIN, *len);
-	return buf;
-}
-
-static void send_packet(int fd, int type, int status, unsigned int serial, const void *data,
-			size_t len)
-{
-	rp_header h = { RP_REMOTE_PROGRAM, 1, PROC_CONSOLE, type, serial, status };
-	g_autoptr(GBytes) p = rp_packet_raw(&h, data, len);
-	size_t n;
-	const void *b = g_bytes_get_data(p, &n);
-
-	g_assert_cmpint(write(fd, b, n), ==, (ssize_t)n);
-}
+static const struct rpc_server_ops ops = { .call = open_call, .client_gone = test_gone };
 
 struct fixture {
-	GMainLoop *loop;
-	GThread *thread;
-	struct rpc_server *srv;
-	char *dir;
+	struct test_server ts;
 	int fd;
 };
 
@@ -100,45 +47,29 @@ static void setup(struct fixture *f, gconstpointer data)
 {
 	struct rpc_server_config cfg = { .max_clients = 10, .max_queued_out = 64 << 20 };
 	GMainContext *ctx = g_main_context_new();
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	f->dir = g_dir_make_tmp("test-stream-XXXXXX", NULL);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", f->dir);
-	g_assert_cmpint(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-	g_assert_cmpint(listen(lfd, 4), ==, 0);
-	f->loop = g_main_loop_new(ctx, FALSE);
-	f->srv = rpc_server_new(ctx, &cfg, &ops, NULL);
-	rpc_server_add_listener(f->srv, lfd, false, sa.sun_path);
+	test_server_start(&f->ts, ctx, rpc_server_new(ctx, &cfg, &ops, NULL));
 	g_main_context_unref(ctx);
-	f->thread = g_thread_new("io", run_loop, f->loop);
-	f->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	g_assert_cmpint(connect(f->fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-}
-
-static gboolean quit_and_free(gpointer data)
-{
-	struct fixture *f = data;
-
-	rpc_server_free(f->srv);
-	g_main_loop_quit(f->loop);
-	return G_SOURCE_REMOVE;
+	f->fd = test_connect(&f->ts);
 }
 
 static void teardown(struct fixture *f, gconstpointer data)
 {
 	close(f->fd);
-	g_main_context_invoke(g_main_loop_get_context(f->loop), quit_and_free, f);
-	g_thread_join(f->thread);
-	g_main_loop_unref(f->loop);
+	test_server_stop(&f->ts);
 	if (console_peer >= 0)
 		close(console_peer);
 	console_peer = -1;
-	g_autofree char *sock = g_build_filename(f->dir, "sock", NULL);
-	g_unlink(sock);
-	g_rmdir(f->dir);
-	g_free(f->dir);
 }
+
+static void send_packet(int fd, int type, int status, unsigned int serial, const void *data,
+			size_t len)
+{
+	test_send(fd, RP_REMOTE_PROGRAM, PROC_CONSOLE, type, status, serial, data, len);
+}
+
+#define recv_packet test_recv
+#define read_exact test_read_exact
 
 static void open_console(struct fixture *f, unsigned int serial)
 {

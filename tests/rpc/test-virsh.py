@@ -109,6 +109,17 @@ def unknown_domain():
 
 
 @t.test
+def events_and_stats():
+    # every event id is registered; lifecycle and reboot are accepted, the rest refused
+    # in a way virsh tolerates
+    rc, out, err = virsh("event", "--all", "--loop", "--timeout", "1")
+    assert "events received: 0" in out and "error" not in err, (rc, out, err)
+    rc, out, err = virsh("event", "--event", "lifecycle", "--timeout", "1")
+    assert "events received: 0" in out and "error" not in err, (rc, out, err)
+    assert ok("domstats").strip() == ""
+
+
+@t.test
 def define_not_supported_yet():
     """Until libxc is wired, defining answers libvirt's not-supported error, naming the API."""
     import tempfile

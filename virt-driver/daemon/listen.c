@@ -42,10 +42,11 @@ static bool socket_alive(const struct sockaddr_un *sa)
 int listen_unix(const char *path, mode_t mode, mode_t dir_mode, GError **error)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
-	struct sockaddr_un sa;
+	g_autofree char *tmp = g_strdup_printf("%s.%d.new", path, (int)getpid());
+	struct sockaddr_un sa, tmp_sa;
 	int fd;
 
-	if (!fill_addr(&sa, path, error))
+	if (!fill_addr(&sa, path, error) || !fill_addr(&tmp_sa, tmp, error))
 		return -1;
 	if (g_mkdir_with_parents(dir, dir_mode) < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create %s: %s",
@@ -57,16 +58,22 @@ int listen_unix(const char *path, mode_t mode, mode_t dir_mode, GError **error)
 			    "another daemon is already listening on %s", path);
 		return -1;
 	}
-	unlink(path);	/* stale from a daemon that did not exit cleanly */
+	/*
+	 * Bind and listen under a temporary name, then rename into place: the socket appears
+	 * only once it accepts, so a client that sees it never gets ECONNREFUSED. This also
+	 * replaces a stale socket left by a daemon that did not exit cleanly.
+	 */
+	unlink(tmp);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&tmp_sa, sizeof(tmp_sa)) < 0 ||
+	    chmod(tmp, mode) < 0 || listen(fd, SOMAXCONN) < 0 || rename(tmp, path) < 0) {
 		int e = errno;
 
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot listen on %s: %s",
 			    path, g_strerror(e));
 		if (fd >= 0)
 			close(fd);
+		unlink(tmp);
 		return -1;
 	}
 	return fd;
