@@ -26,12 +26,9 @@ static int none_list(struct domain_backend *b, struct domain_summary **out, size
 static int none_lookup_by_uuid(struct domain_backend *b, const uint8_t *uuid,
 			       struct domain_summary *out, struct verr *err)
 {
-	char s[37];
+	char s[DOMAIN_UUID_STRLEN];
 
-	snprintf(s, sizeof(s),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", uuid[0],
-		 uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8], uuid[9],
-		 uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
+	domain_uuid_format(uuid, s);
 	return verr_set(err, VERR_NO_DOMAIN, VERR_FROM_DOMAIN, "no domain with matching uuid '%s'", s);
 }
 
@@ -78,4 +75,12 @@ void domain_params_free(struct domain_param *p, size_t n)
 		if (p[i].type == DOMAIN_PARAM_STRING)
 			g_free(p[i].v.s);
 	g_free(p);
+}
+
+void domain_uuid_format(const uint8_t *uuid, char out[DOMAIN_UUID_STRLEN])
+{
+	snprintf(out, DOMAIN_UUID_STRLEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", uuid[0],
+		 uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7], uuid[8], uuid[9],
+		 uuid[10], uuid[11], uuid[12], uuid[13], uuid[14], uuid[15]);
 }

@@ -102,6 +102,10 @@ struct domain_param {
 
 void domain_params_free(struct domain_param *p, size_t n);
 
+/* @uuid as libvirt prints it ("4b5e…-…"), for error messages. */
+#define DOMAIN_UUID_STRLEN 37
+void domain_uuid_format(const uint8_t *uuid, char out[DOMAIN_UUID_STRLEN]);
+
 /* One record of virConnectGetAllDomainStats. */
 struct domain_stats {
 	struct domain_summary dom;

@@ -39,7 +39,7 @@ static bool is_active(const struct domain_summary *s)
 /* ---- Listing ---- */
 
 /* VIR_CONNECT_LIST_DOMAINS_* filter groups: a set group must match, an empty one does not filter. */
-static bool list_filter_match(const struct domain_summary *s, unsigned int f)
+bool remote_list_filter_match(const struct domain_summary *s, unsigned int f)
 {
 	bool other = s->state != DOMAIN_RUNNING && s->state != DOMAIN_PAUSED &&
 		     s->state != DOMAIN_SHUTOFF;
@@ -80,7 +80,7 @@ static int list_all_domains(struct remote_call *call, void *a, void *r, struct v
 	if (args->need_results)
 		ret->domains.domains_val = g_new0(rp_nonnull_domain, MAX(n, 1));
 	for (size_t i = 0; i < n; i++) {
-		if (!list_filter_match(&all[i], args->flags))
+		if (!remote_list_filter_match(&all[i], args->flags))
 			continue;
 		if (args->need_results)
 			remote_domain_to_wire(&all[i], &ret->domains.domains_val[k]);

@@ -186,7 +186,7 @@ static int all_domain_stats(struct remote_call *call, void *a, void *r, struct v
 	rp_get_all_domain_stats_args *args = a;
 	rp_get_all_domain_stats_ret *ret = r;
 	g_autofree struct domain_summary *doms = NULL;
-	size_t n = 0;
+	size_t n = 0, k = 0;
 
 	if (args->doms.doms_len) {
 		n = args->doms.doms_len;
@@ -194,8 +194,14 @@ static int all_domain_stats(struct remote_call *call, void *a, void *r, struct v
 		for (size_t i = 0; i < n; i++)
 			if (remote_lookup(call, &args->doms.doms_val[i], &doms[i], err) < 0)
 				return -1;
-	} else if (be(call)->ops->list(be(call), &doms, &n, err) < 0) {
-		return -1;
+	} else {
+		/* All domains, filtered by the listing flags (the stats-only flags are above them). */
+		if (be(call)->ops->list(be(call), &doms, &n, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if (remote_list_filter_match(&doms[i], args->flags & 0xffffu))
+				doms[k++] = doms[i];
+		n = k;
 	}
 	if (n)		/* no domains, no statistics: that much every backend can answer */
 		NEED_OP(call, stats, err);

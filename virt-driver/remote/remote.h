@@ -135,6 +135,8 @@ void remote_event_reboot(void *opaque, const struct domain_summary *dom);
 
 /* proc-domain.c: the wire form of a domain; the domain a call names, as the backend knows it now. */
 void remote_domain_to_wire(const struct domain_summary *s, rp_nonnull_domain *w);
+/* Does @s pass the VIR_CONNECT_LIST_DOMAINS_* filter @flags (groups AND-ed, bits OR-ed)? */
+bool remote_list_filter_match(const struct domain_summary *s, unsigned int flags);
 int remote_lookup(struct remote_call *call, const rp_nonnull_domain *w, struct domain_summary *s,
 		  struct verr *err);
 
