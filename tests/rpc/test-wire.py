@@ -230,19 +230,24 @@ def call_flood_is_held_back_not_lost():
 
 
 @t.test
-def ping_answered_between_queued_calls():
+def ping_not_queued_behind_calls():
+    """A PING sent behind 40 calls, followed by 2000 more, is answered long before the
+    calls are: keepalive never waits for a worker."""
     r = opened()
-    calls = b"".join(packet(REMOTE_PROGRAM, NODE_INFO, 2000 + i) for i in range(50))
-    r.send(calls + packet(KEEPALIVE_PROGRAM, 1, 0, ptype=MESSAGE))
-    pong = False
+    head = b"".join(packet(REMOTE_PROGRAM, NODE_INFO, 2000 + i) for i in range(40))
+    tail = b"".join(packet(REMOTE_PROGRAM, NODE_INFO, 3000 + i) for i in range(2000))
+    r.send(head + packet(KEEPALIVE_PROGRAM, 1, 0, ptype=MESSAGE) + tail)
+    pong_after = None
     replies = 0
-    while replies < 50 or not pong:
+    while replies < 2040 or pong_after is None:
         hdr, _ = r.recv()
         if hdr[0] == KEEPALIVE_PROGRAM:
             assert hdr[2] == 2 and hdr[3] == MESSAGE, hdr
-            pong = True
+            pong_after = replies
         else:
             replies += 1
+    print(f"# PONG after {pong_after} of 2040 replies")
+    assert pong_after < 1000, f"the PONG came after {pong_after} replies"
     r.close()
 
 
