@@ -13,7 +13,11 @@
  * - A NULL op means "not supported": the caller answers VIR_ERR_NO_SUPPORT naming the
  *   libvirt API, which is what makes clients fall back gracefully.
  * - Ops are called from worker threads, several at once, also for the same domain: the
- *   backend does its own locking. Ops may block (a shutdown waits, a start boots).
+ *   backend does its own locking. Ops may block (a shutdown waits, a start boots) —
+ *   except the quick ones, which must answer from the backend's own state without
+ *   waiting for a guest: list, lookup_*, get_max_vcpus, define_xml, undefine,
+ *   set_autostart, destroy (kill, do not wait for a clean exit) and vcpu_info. They run on
+ *   the daemon's priority pool (libvirt's "@priority: high" procedures).
  * - Domains are identified by their UUID (16 raw bytes). Summaries always carry the
  *   current id (-1 when inactive).
  * - Strings and arrays returned through out-parameters are g_malloc'ed and owned by the

@@ -13,6 +13,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 		.rpc = {
 			.max_clients = 5000,
 			.max_workers = 20,
+			.prio_workers = 5,
 			.max_client_requests = 5,
 			.keepalive_interval = 5,
 			.keepalive_count = 5,
@@ -37,6 +38,7 @@ struct uint_key {
 static const struct uint_key uint_keys[] = {
 	{ "max_clients", G_STRUCT_OFFSET(struct daemon_config, rpc.max_clients), 1, 1000000 },
 	{ "max_workers", G_STRUCT_OFFSET(struct daemon_config, rpc.max_workers), 1, 1024 },
+	{ "prio_workers", G_STRUCT_OFFSET(struct daemon_config, rpc.prio_workers), 1, 1024 },
 	{ "max_client_requests", G_STRUCT_OFFSET(struct daemon_config, rpc.max_client_requests), 1, 1024 },
 	{ "keepalive_interval", G_STRUCT_OFFSET(struct daemon_config, rpc.keepalive_interval), 0, 3600 },
 	{ "keepalive_count", G_STRUCT_OFFSET(struct daemon_config, rpc.keepalive_count), 0, 100 },

@@ -84,8 +84,11 @@ static void call_free(struct remote_call *call)
 static void pump_locked(struct remote_client *rc)
 {
 	while (rc->inflight < rc->d->cfg.max_client_requests && !g_queue_is_empty(&rc->pending)) {
+		struct remote_call *call = g_queue_pop_head(&rc->pending);
+
 		rc->inflight++;
-		g_thread_pool_push(rc->d->pool, g_queue_pop_head(&rc->pending), NULL);
+		g_thread_pool_push(call->p->flags & PROC_FAST ? rc->d->prio_pool : rc->d->pool, call,
+				   NULL);
 	}
 }
 
@@ -227,11 +230,14 @@ void remote_init(struct virtd *d)
 	index_table(&remote_procs_tuning);
 	index_table(&remote_procs_event);
 	d->pool = g_thread_pool_new(worker_run, d, d->cfg.max_workers, FALSE, NULL);
+	d->prio_pool = g_thread_pool_new(worker_run, d, d->cfg.prio_workers, FALSE, NULL);
 }
 
 void remote_shutdown(struct virtd *d)
 {
 	/* Let running calls finish: their replies go nowhere once clients are gone. */
 	g_thread_pool_free(d->pool, FALSE, TRUE);
+	g_thread_pool_free(d->prio_pool, FALSE, TRUE);
 	d->pool = NULL;
+	d->prio_pool = NULL;
 }

@@ -4,8 +4,11 @@
  *
  * Thread model: a call is decoded and answered either on the I/O thread (procedures marked
  * PROC_INLINE: pure bookkeeping that never blocks — auth, features, open/close, event
- * registration, fixed strings) or on a worker of the daemon's thread pool (everything
- * that reads the host or asks the backend). A connection has at most
+ * registration, fixed strings) or on a worker of one of the daemon's thread pools
+ * (everything that reads the host or asks the backend). Procedures that must answer
+ * promptly whatever else is going on (lookups, listing, state, define — libvirt's
+ * "@priority: high" ones, PROC_FAST) have a pool of their own, so that slow calls
+ * (a shutdown waiting for the guest) cannot use up every worker they need. A connection has at most
  * max_client_requests calls on workers at once; further calls wait in its queue, in order.
  * Keepalive and stream packets never wait for a worker.
  */
@@ -23,6 +26,7 @@
 struct virtd_config {
 	unsigned int max_clients;
 	unsigned int max_workers;
+	unsigned int prio_workers;
 	unsigned int max_client_requests;
 	unsigned int keepalive_interval;
 	unsigned int keepalive_count;
@@ -33,7 +37,8 @@ struct virtd {
 	GMainContext *ctx;
 	struct rpc_server *srv;
 	struct domain_backend *backend;
-	GThreadPool *pool;
+	GThreadPool *pool;		/* calls that may block */
+	GThreadPool *prio_pool;		/* PROC_FAST calls: never stuck behind slow ones */
 	struct virtd_config cfg;
 	bool session;
 	const char *uri;		/* "domus:///system" or "domus:///session" */
@@ -43,6 +48,7 @@ enum {
 	PROC_INLINE = 1 << 0,		/* run on the I/O thread; must not block */
 	PROC_PREOPEN = 1 << 1,		/* allowed before CONNECT_OPEN */
 	PROC_MUTATING = 1 << 2,		/* refused on read-only connections */
+	PROC_FAST = 1 << 3,		/* quick by contract (libvirt's @priority: high): own pool */
 };
 
 struct remote_call;
