@@ -56,9 +56,10 @@ static void call_execute(struct remote_call *call)
 		reply = rp_packet_encode(&hdr, p->ret_xdr, p->ret_xdr ? ret : NULL, &err);
 		if (!reply)
 			rpc_client_send_error(call->c, &call->hdr, &err);
-		if (p->ret_xdr)
-			xdr_free(p->ret_xdr, ret);
 	}
+	/* Also after a failure: a handler may have filled part of the (zeroed) result. */
+	if (p->ret_xdr)
+		xdr_free(p->ret_xdr, ret);
 	if (p->args_xdr)
 		xdr_free(p->args_xdr, args);
 	if (reply) {

@@ -52,6 +52,10 @@ enum {
 };
 
 struct remote_call;
+/*
+ * A handler gets decoded @args and a zeroed @ret to fill with g_malloc'ed members (freed
+ * with xdr_free afterwards, also when the handler fails); it returns 0 or -1 with @err.
+ */
 typedef int (*remote_handler)(struct remote_call *call, void *args, void *ret, struct verr *err);
 
 struct remote_proc {
