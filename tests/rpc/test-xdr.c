@@ -53,7 +53,8 @@ static void test_auth_list_reply_bytes(void)
 	g_autofree char *hex = to_hex(pkt);
 
 	/* The AUTH_LIST reply libvirt 9.0 clients accept (brief §2.8). */
-	g_assert_cmpstr(hex, ==, "000000242000808600000001000000420000000100000000000000000000000100000000");
+	g_assert_cmpstr(hex, ==, "00000024200080860000000100000042000000010000000000000000"
+				 "0000000100000000");
 }
 
 static void test_connect_open_args_decode(void)

@@ -107,7 +107,8 @@ static bool check_keys(GKeyFile *kf, const char *path, GError **error)
 	return true;
 }
 
-bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_exist, GError **error)
+bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_exist,
+			GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) err = NULL;

@@ -23,6 +23,7 @@ void daemon_config_clear(struct daemon_config *cfg);
  * daemon_config_load() - read @path into @cfg. A missing file is an error only when
  * @must_exist; unknown keys and bad values are errors that name the key.
  */
-bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_exist, GError **error);
+bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_exist,
+			GError **error);
 
 #endif

@@ -93,7 +93,8 @@ static bool load_config(struct daemon *dm, const struct options *o, GError **err
 {
 	g_autofree char *user_conf = g_build_filename(g_get_user_config_dir(), "domus",
 						      "virtdomusd.conf", NULL);
-	const char *path = o->config ? o->config : dm->d.session ? user_conf : DOMUS_SYSCONFDIR "/domus/virtdomusd.conf";
+	const char *path = o->config ? o->config :
+			   dm->d.session ? user_conf : DOMUS_SYSCONFDIR "/domus/virtdomusd.conf";
 
 	daemon_config_defaults(&dm->cfg);
 	if (!daemon_config_load(&dm->cfg, path, o->config != NULL, error))

@@ -81,7 +81,8 @@ static void node_topology(const char *sysroot, struct host_node_info *info)
 	int ncpu = cpu_count_present(sysroot);
 	g_autoptr(GHashTable) packages = g_hash_table_new(NULL, NULL);
 	g_autoptr(GHashTable) cores = g_hash_table_new(NULL, NULL);
-	g_autofree char *sib = read_file(sysroot, "/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+	g_autofree char *sib =
+		read_file(sysroot, "/sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
 	int threads = sib ? parse_cpu_list(sib, NULL, 0) : 1;
 
 	for (int cpu = 0; cpu < ncpu; cpu++) {

@@ -26,7 +26,8 @@ int host_node_info(const char *sysroot, struct host_node_info *info, struct verr
 int host_free_memory(const char *sysroot, uint64_t *bytes, struct verr *err);
 
 /* Free memory of NUMA cells @start.. (at most @max) in bytes; Return: how many, or -1. */
-int host_cells_free_memory(const char *sysroot, int start, int max, uint64_t *out, struct verr *err);
+int host_cells_free_memory(const char *sysroot, int start, int max, uint64_t *out,
+			   struct verr *err);
 
 /* Number of NUMA nodes (1 if the kernel shows none). */
 int host_numa_nodes(const char *sysroot);

@@ -38,7 +38,8 @@ static bool is_active(const struct domain_summary *s)
 
 /* ---- Listing ---- */
 
-/* VIR_CONNECT_LIST_DOMAINS_* filter groups: a set group must match, an empty one does not filter. */
+/* VIR_CONNECT_LIST_DOMAINS_* filter groups: a group with bits set must match, an empty one
+ * does not filter. */
 bool remote_list_filter_match(const struct domain_summary *s, unsigned int f)
 {
 	bool other = s->state != DOMAIN_RUNNING && s->state != DOMAIN_PAUSED &&
@@ -119,7 +120,8 @@ static int num_of_defined_domains(struct remote_call *call, void *a, void *r, st
 	return count_domains(call, false, r, err);
 }
 
-/* The legacy LIST_DOMAINS (ids of active ones) and LIST_DEFINED_DOMAINS (names of inactive ones). */
+/* The legacy LIST_DOMAINS (ids of active ones) and LIST_DEFINED_DOMAINS (names of inactive
+ * persistent ones). */
 static int list_legacy(struct remote_call *call, void *a, void *r, struct verr *err)
 {
 	int max = ((rp_int_msg *)a)->v;

@@ -143,7 +143,8 @@ static int node_get_security_model(struct remote_call *call, void *a, void *r, s
 }
 
 static const struct remote_proc procs[] = {
-	PROC_NOARGS(RP_PROC_NODE_GET_INFO, "virNodeGetInfo", rp_node_get_info_ret, node_get_info, PROC_FAST),
+	PROC_NOARGS(RP_PROC_NODE_GET_INFO, "virNodeGetInfo", rp_node_get_info_ret, node_get_info,
+		    PROC_FAST),
 	PROC_NOARGS(RP_PROC_CONNECT_GET_CAPABILITIES, "virConnectGetCapabilities", rp_string_msg,
 		    get_capabilities, PROC_FAST),
 	PROC(RP_PROC_CONNECT_GET_DOMAIN_CAPABILITIES, "virConnectGetDomainCapabilities",

@@ -143,7 +143,8 @@ const char *remote_proc_api_name(int proc);
 void remote_event_lifecycle(void *opaque, const struct domain_summary *dom, int event, int detail);
 void remote_event_reboot(void *opaque, const struct domain_summary *dom);
 
-/* proc-domain.c: the wire form of a domain; the domain a call names, as the backend knows it now. */
+/* proc-domain.c: the wire form of a domain; the domain a call names, as the backend knows
+ * it now. */
 void remote_domain_to_wire(const struct domain_summary *s, rp_nonnull_domain *w);
 /* Does @s pass the VIR_CONNECT_LIST_DOMAINS_* filter @flags (groups AND-ed, bits OR-ed)? */
 bool remote_list_filter_match(const struct domain_summary *s, unsigned int flags);

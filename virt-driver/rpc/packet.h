@@ -42,7 +42,8 @@ int rp_payload_decode(const uint8_t *buf, size_t len, size_t skip, xdrproc_t pro
  * empty payload). Return: the packet, or NULL with @err set when it would exceed the
  * protocol's size limit.
  */
-GBytes *rp_packet_encode(const rp_header *hdr, xdrproc_t proc, const void *data, struct verr *err);
+GBytes *rp_packet_encode(const rp_header *hdr, xdrproc_t proc, const void *data,
+			 struct verr *err);
 
 /* A complete packet with a raw (stream data) payload of @len bytes. */
 GBytes *rp_packet_raw(const rp_header *hdr, const void *data, size_t len);

@@ -137,7 +137,8 @@ void rpc_server_set_client_count_notify(struct rpc_server *srv, void (*fn)(void 
 	srv->count_notify = fn;
 }
 
-void rpc_server_foreach_client(struct rpc_server *srv, void (*fn)(struct rpc_client *c, void *opaque),
+void rpc_server_foreach_client(struct rpc_server *srv,
+			       void (*fn)(struct rpc_client *c, void *opaque),
 			       void *opaque)
 {
 	/* @fn may drop clients: walk a referenced copy of the list. */

@@ -58,7 +58,8 @@ unsigned int rpc_server_nclients(struct rpc_server *srv);
 void rpc_server_set_client_count_notify(struct rpc_server *srv, void (*fn)(void *app));
 
 /* Iterate the connected clients (I/O thread). */
-void rpc_server_foreach_client(struct rpc_server *srv, void (*fn)(struct rpc_client *c, void *opaque),
+void rpc_server_foreach_client(struct rpc_server *srv,
+			       void (*fn)(struct rpc_client *c, void *opaque),
 			       void *opaque);
 
 /* ---- Clients ---- */
