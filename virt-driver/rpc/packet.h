@@ -48,7 +48,8 @@ GBytes *rp_packet_encode(const rp_header *hdr, xdrproc_t proc, const void *data,
 /* A complete packet with a raw (stream data) payload of @len bytes. */
 GBytes *rp_packet_raw(const rp_header *hdr, const void *data, size_t len);
 
-/* An error packet of @type (REPLY or STREAM), status ERROR, echoing @call's prog/vers/proc/serial. */
+/* An error packet of @type (REPLY or STREAM), status ERROR, echoing @call's prog, vers,
+ * proc and serial. */
 GBytes *rp_packet_error(const rp_header *call, int type, const struct verr *err);
 
 /* A keepalive PING or PONG (@proc RP_KEEPALIVE_PING/PONG). */
