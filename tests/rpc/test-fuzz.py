@@ -35,6 +35,7 @@ CORPUS = [
     (101, struct.pack(">ii", 0, 4)), (102, b""), (122, b""), (157, b""),
     (203, struct.pack(">I", 0)), (293, struct.pack(">iiI", 1, 1, 0)),
     (342, OPT_NONE * 4 + struct.pack(">I", 0)),
+    (227, struct.pack(">iiI", -1, 4, 0)), (228, struct.pack(">iiI", 4, -1, 0)),
     (273, struct.pack(">iI", 1, 3)), (37, struct.pack(">i", 10)), (21, struct.pack(">i", 10)),
     (22, struct.pack(">i", 1)), (23, xdr_string("vm")), (24, UUID),
     (16, DOM), (212, DOM + struct.pack(">I", 0)), (14, DOM + struct.pack(">I", 1)),

@@ -52,6 +52,10 @@ def node_info():
     assert 0 < conn.getFreeMemory() <= total_kib * 1024
     cells = conn.getCellsFreeMemory(0, 1)
     assert len(cells) == 1 and cells[0] > 0
+    stats = conn.getCPUStats(libvirt.VIR_NODE_CPU_STATS_ALL_CPUS)
+    assert set(stats) == {"kernel", "user", "idle", "iowait"} and stats["idle"] > 0, stats
+    mem = conn.getMemoryStats(libvirt.VIR_NODE_MEMORY_STATS_ALL_CELLS)
+    assert mem["total"] == total_kib and 0 < mem["free"] <= mem["total"], mem
     ncpu, cpumap, online = conn.getCPUMap()
     assert ncpu >= cpus and online == cpus and sum(cpumap) == cpus
 

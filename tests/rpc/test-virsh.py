@@ -68,6 +68,24 @@ def nodeinfo():
 
 
 @t.test
+def node_stats():
+    out = ok("nodecpustats")
+    fields = dict(re.findall(r"^(\w+):\s+(\d+)$", out, re.M))
+    assert set(fields) == {"user", "system", "idle", "iowait"}, out
+    assert int(fields["idle"]) > 0
+    ok("nodecpustats", "0")
+    rc, _, err = virsh("nodecpustats", "4096")
+    assert rc == 1 and "Invalid cpuNum 4096" in err, err
+    out = ok("nodememstats")
+    with open("/proc/meminfo") as f:
+        total = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1))
+    assert re.search(rf"^total\s*:\s+{total} KiB$", out, re.M), out
+    ok("nodememstats", "0")
+    rc, _, err = virsh("nodememstats", "999")
+    assert rc == 1 and "Invalid cell number 999" in err, err
+
+
+@t.test
 def capabilities():
     xml = ok("capabilities")
     validates(xml, "capability.rng")

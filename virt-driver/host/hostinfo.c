@@ -255,3 +255,60 @@ char *host_uuid(const char *sysroot)
 				       mid + 20);
 	return g_strdup("00000000-0000-0000-0000-000000000000");
 }
+
+int host_cpu_stats(const char *sysroot, int cpu, struct host_stat out[HOST_CPU_STATS],
+		   struct verr *err)
+{
+	g_autofree char *text = read_file(sysroot, "/proc/stat");
+	g_autofree char *want = cpu < 0 ? g_strdup("cpu") : g_strdup_printf("cpu%d", cpu);
+	g_auto(GStrv) lines = text ? g_strsplit(text, "\n", -1) : NULL;
+	const uint64_t ns_per_tick = 1000000000ULL / sysconf(_SC_CLK_TCK);
+
+	for (char **l = lines; l && *l; l++) {
+		unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+		g_auto(GStrv) f = g_strsplit_set(*l, " ", -1);
+
+		if (!f[0] || strcmp(f[0], want) != 0)
+			continue;
+		if (sscanf(*l + strlen(want), "%llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+			   &sys, &idle, &iowait, &irq, &softirq) != 7)
+			break;
+		/* libvirt's grouping: kernel = system + irq + softirq, user = user + nice */
+		out[0] = (struct host_stat){ "kernel", (sys + irq + softirq) * ns_per_tick };
+		out[1] = (struct host_stat){ "user", (user + nice) * ns_per_tick };
+		out[2] = (struct host_stat){ "idle", idle * ns_per_tick };
+		out[3] = (struct host_stat){ "iowait", iowait * ns_per_tick };
+		return 0;
+	}
+	return verr_set(err, VERR_INVALID_ARG, VERR_FROM_NONE, "Invalid cpuNum %d in %s/proc/stat",
+			cpu, sysroot);
+}
+
+int host_memory_stats(const char *sysroot, int cell, struct host_stat out[HOST_MEMORY_STATS],
+		      struct verr *err)
+{
+	static const char *const names[] = { "total", "free", "buffers", "cached" };
+	static const char *const keys[] = { "MemTotal", "MemFree", "Buffers", "Cached" };
+	g_autofree char *path = cell < 0 ? g_strdup("/proc/meminfo") :
+				g_strdup_printf("/sys/devices/system/node/node%d/meminfo", cell);
+	int n = 0;
+
+	if (cell >= host_numa_nodes(sysroot))
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_NONE,
+				"Invalid cell number %d (the host has %d)", cell,
+				host_numa_nodes(sysroot));
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		const char *const key[] = { keys[i], NULL };
+		uint64_t kib;
+
+		if (meminfo_kib(sysroot, path, key, &kib) == 0)
+			out[n++] = (struct host_stat){ names[i], kib };
+	}
+	/* A kernel without NUMA still has the one cell: the whole host. */
+	if (!n && cell == 0)
+		return host_memory_stats(sysroot, -1, out, err);
+	if (!n)
+		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_NONE, "cannot read %s%s",
+				sysroot, path);
+	return n;
+}

@@ -29,6 +29,23 @@ int host_free_memory(const char *sysroot, uint64_t *bytes, struct verr *err);
 int host_cells_free_memory(const char *sysroot, int start, int max, uint64_t *out,
 			   struct verr *err);
 
+/* A named host counter (NODE_GET_CPU_STATS, NODE_GET_MEMORY_STATS). */
+struct host_stat {
+	const char *field;
+	uint64_t value;
+};
+
+#define HOST_CPU_STATS 4	/* kernel, user, idle, iowait (ns) */
+#define HOST_MEMORY_STATS 4	/* total, free, buffers, cached (KiB) */
+
+/* CPU times of host CPU @cpu, or of all of them for -1. Return: 0 or -1 with @err. */
+int host_cpu_stats(const char *sysroot, int cpu, struct host_stat out[HOST_CPU_STATS],
+		   struct verr *err);
+
+/* Memory of NUMA cell @cell, or of the host for -1. Return: entries filled, or -1. */
+int host_memory_stats(const char *sysroot, int cell, struct host_stat out[HOST_MEMORY_STATS],
+		      struct verr *err);
+
 /* Number of NUMA nodes (1 if the kernel shows none). */
 int host_numa_nodes(const char *sysroot);
 

@@ -136,6 +136,57 @@ static int node_get_cpu_map(struct remote_call *call, void *a, void *r, struct v
 	return 0;
 }
 
+static int node_stats_reply(const struct host_stat *st, int n, int nparams, rp_node_stats_ret *ret,
+			    const char *api, struct verr *err)
+{
+	if (nparams == 0) {		/* the caller asks how many there are */
+		ret->nparams = n;
+		return 0;
+	}
+	if (nparams < n)
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_NONE,
+				"nparams in %s must be equal or larger than %d", api, n);
+	ret->params.params_val = g_new0(rp_node_stat, n);
+	ret->params.params_len = n;
+	for (int i = 0; i < n; i++) {
+		ret->params.params_val[i].field = g_strdup(st[i].field);
+		ret->params.params_val[i].value = st[i].value;
+	}
+	ret->nparams = n;
+	return 0;
+}
+
+static int node_get_cpu_stats(struct remote_call *call, void *a, void *r, struct verr *err)
+{
+	rp_node_get_cpu_stats_args *args = a;
+	struct host_stat st[HOST_CPU_STATS];
+
+	if (check_flags(args->flags, 0, "virNodeGetCPUStats", err) < 0)
+		return -1;
+	if (args->nparams < 0 || args->nparams > RP_NODE_STATS_MAX)
+		return verr_set(err, VERR_RPC, VERR_FROM_RPC, "nparams must be in 0..%d",
+				RP_NODE_STATS_MAX);
+	if (args->nparams && host_cpu_stats(HOST_ROOT, args->cpuNum, st, err) < 0)
+		return -1;
+	return node_stats_reply(st, HOST_CPU_STATS, args->nparams, r, "virNodeGetCPUStats", err);
+}
+
+static int node_get_memory_stats(struct remote_call *call, void *a, void *r, struct verr *err)
+{
+	rp_node_get_memory_stats_args *args = a;
+	struct host_stat st[HOST_MEMORY_STATS];
+	int n = HOST_MEMORY_STATS;
+
+	if (check_flags(args->flags, 0, "virNodeGetMemoryStats", err) < 0)
+		return -1;
+	if (args->nparams < 0 || args->nparams > RP_NODE_STATS_MAX)
+		return verr_set(err, VERR_RPC, VERR_FROM_RPC, "nparams must be in 0..%d",
+				RP_NODE_STATS_MAX);
+	if (args->nparams && (n = host_memory_stats(HOST_ROOT, args->cellNum, st, err)) < 0)
+		return -1;
+	return node_stats_reply(st, n, args->nparams, r, "virNodeGetMemoryStats", err);
+}
+
 static int node_get_security_model(struct remote_call *call, void *a, void *r, struct verr *err)
 {
 	/* No security driver: empty model and DOI make virsh skip its security lines. */
@@ -160,6 +211,10 @@ static const struct remote_proc procs[] = {
 	     node_get_cells_free_memory, PROC_FAST),
 	PROC(RP_PROC_NODE_GET_CPU_MAP, "virNodeGetCPUMap", rp_node_get_cpu_map_args,
 	     rp_node_get_cpu_map_ret, node_get_cpu_map, PROC_FAST),
+	PROC(RP_PROC_NODE_GET_CPU_STATS, "virNodeGetCPUStats", rp_node_get_cpu_stats_args,
+	     rp_node_stats_ret, node_get_cpu_stats, PROC_FAST),
+	PROC(RP_PROC_NODE_GET_MEMORY_STATS, "virNodeGetMemoryStats", rp_node_get_memory_stats_args,
+	     rp_node_stats_ret, node_get_memory_stats, PROC_FAST),
 	PROC_NOARGS(RP_PROC_NODE_GET_SECURITY_MODEL, "virNodeGetSecurityModel",
 		    rp_node_get_security_model_ret, node_get_security_model, PROC_INLINE),
 };

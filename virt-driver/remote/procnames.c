@@ -80,8 +80,6 @@ static const struct {
 	{ 217, "virDomainMigrateFinish3" },
 	{ 218, "virDomainMigrateConfirm3" },
 	{ 226, "virDomainSendKey" },
-	{ 227, "virNodeGetCPUStats" },
-	{ 228, "virNodeGetMemoryStats" },
 	{ 229, "virDomainGetControlInfo" },
 	{ 232, "virDomainSaveFlags" },
 	{ 233, "virDomainRestoreFlags" },
