@@ -184,6 +184,10 @@ def real_system_socket_path():
         "/run/virtdomusd.pid; "
         "virsh -c domus:///system uri; virsh -c domus:///system list --all --name; "
         "virsh -r -c domus:///system hostname; "
+        "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/ "
+        "virsh -r -c domus:///system version | grep -q DOMUS && echo ro-as-nobody-ok; "
+        "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/ "
+        "virsh -c domus:///system version 2>&1 | grep -q 'Permission denied' && echo rw-denied; "
         "kill $!; wait $!; echo \"left:$(ls -A /run/libvirt /run/virtdomusd.pid 2>&1 | tr '\\n' ' ')\"")
     assert rc == 0, (out, err)
     lines = out.split("\n")
@@ -191,6 +195,7 @@ def real_system_socket_path():
     assert "666 /run/libvirt/virtdomusd-sock-ro" in lines, out
     assert "domus:///system" in lines and socket.gethostname() in lines, out
     assert lines.count(socket.gethostname()) == 1, out     # through the read-only socket
+    assert "ro-as-nobody-ok" in lines and "rw-denied" in lines, (out, err)
     assert "left:ls: cannot access '/run/virtdomusd.pid'" in out, out      # all removed
 
 
