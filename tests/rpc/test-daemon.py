@@ -225,6 +225,7 @@ def session_autostart():
         st = os.stat(sock)
         assert st.st_uid == user.pw_uid and stat.S_IMODE(st.st_mode) == 0o600
         assert not os.path.exists(sock + "-ro")
+        assert stat.S_IMODE(os.stat(f"{tmp}/libvirt").st_mode) == 0o700
         with open(pidfile) as f:
             pid = int(f.read())
         with open(f"/proc/{pid}/cmdline") as f:

@@ -117,7 +117,8 @@ int pidfile_acquire(const char *path, GError **error)
 	char buf[32];
 	int fd, len;
 
-	g_mkdir_with_parents(dir, 0755);
+	/* 0700: in session mode this is $XDG_RUNTIME_DIR/libvirt, private like its socket. */
+	g_mkdir_with_parents(dir, 0700);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "cannot open pidfile %s: %s",
