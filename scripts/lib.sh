@@ -12,6 +12,7 @@ DOMUS_PACKAGES=(
 	libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libvirt0
 	dbus python3-dbus python3-gi python3-pytest python3-libvirt libvirt-daemon
 	xvfb dunst imagemagick
+	libtirpc-dev rpcsvc-proto systemd libvirt-clients
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
