@@ -625,6 +625,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A VMM that closed our connection for good is exiting: give it a second to be gone. */
+static bool vmm_gone_soon(const xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 10000000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (!vmm_alive(dom))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev)
 {
@@ -643,6 +656,15 @@ int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 		if (ret == -ETIMEDOUT)
 			return xc__error(xch, ret, "wait for an event: none within %d ms",
 					 timeout_ms);
+		if (ret && !dom->ended && dom->fd < 0 && dom->pid && vmm_gone_soon(dom)) {
+			/* Gone without its last event: killed, or a crash of its own. */
+			dom->ended = true;
+			*ev = (xc_domain_event){ .state = XC_DOMSTATE_CRASHED,
+						 .reason = XC_REASON_VMM_DIED, .exit_status = -1 };
+			snprintf(ev->message, sizeof(ev->message), "the VMM (pid %d) died",
+				 (int)dom->pid);
+			return 0;
+		}
 		if (ret)
 			return ret;
 	}
@@ -652,6 +674,13 @@ int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 	*ev = e->ev;
 	free(e);
 	return 0;
+}
+
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom)
+{
+	if (dom->fd >= 0)
+		return dom->fd;
+	return xc__error(xch, -ENOTCONN, "event fd: the VMM is gone");
 }
 
 int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)

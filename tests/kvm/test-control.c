@@ -275,7 +275,7 @@ static void check_info(xc_interface *xch, xc_domain *dom, struct vmm *v, unsigne
 			break;
 		sleep_ms(10);
 	}
-	/* Blocked is running with every vCPU asleep in HLT: this guest's usual state. */
+	/* The guest sleeps in HLT between reports: running, or blocked when caught idle. */
 	TEST_ASSERT(info.state == XC_DOMSTATE_RUNNING || info.state == XC_DOMSTATE_BLOCKED,
 		    "state %s", xc_domain_state_name(info.state));
 	TEST_ASSERT(info.nr_vcpus == vcpus, "%u vCPUs", info.nr_vcpus);

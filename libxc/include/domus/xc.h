@@ -301,11 +301,21 @@ int xc_domain_subscribe(xc_interface *xch, xc_domain *dom);
  * xc_domain_wait_event() - the next state change, waiting up to @timeout_ms (-1: forever,
  * 0: only what has arrived).
  *
+ * A VMM that dies without its last event (killed) gives one last event of its own: crashed,
+ * reason XC_REASON_VMM_DIED.
  * Return: 0 with @ev filled; -ETIMEDOUT; -ECONNRESET when the VMM closed the connection
  * (after its last event: the process is exiting or gone); -EINVAL without a subscription.
  */
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev);
+
+/*
+ * xc_domain_event_fd() - the descriptor to poll() for POLLIN in an event loop: when it is
+ * readable, call xc_domain_wait_event() with timeout 0 until it returns -ETIMEDOUT. The
+ * descriptor changes when the handle connects again (after a reboot): ask for it after
+ * every wait. Return: the fd (still the handle's), or -ENOTCONN once the VMM is gone.
+ */
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom);
 
 /**
  * xc_domain_console_fd() - a socket (or pty) connected to the guest's serial console:
