@@ -22,6 +22,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -281,6 +282,36 @@ static void expect_event(xc_domain *dom, unsigned int state, unsigned int reason
 		    xc_domain_state_name(ev.state), xc_domain_reason_name(ev.reason),
 		    ev.exit_status, ev.message, xc_domain_state_name(state),
 		    xc_domain_reason_name(reason), exit_status);
+}
+
+/*
+ * As an event loop does it: poll() the event fd (it changes when the handle connects again
+ * after a reboot, so ask for it each time), then take events with timeout 0 until there
+ * are none. The first one must be @state, @reason.
+ */
+static void poll_event(xc_domain *dom, unsigned int state, unsigned int reason)
+{
+	int64_t end = now_ms() + 10000;
+	xc_domain_event ev;
+	int r;
+
+	for (;;) {
+		struct pollfd p = { .fd = xc_domain_event_fd(xch, dom), .events = POLLIN };
+
+		TEST_ASSERT(p.fd >= 0, "event fd: %s", xc_last_error(xch));
+		TEST_ASSERT(now_ms() < end, "no event %s: %s within 10 s",
+			    xc_domain_state_name(state), xc_domain_reason_name(reason));
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		r = xc_domain_wait_event(xch, dom, 0, &ev);
+		if (r == -ETIMEDOUT)
+			continue;	/* a reconnection, or part of a message */
+		TEST_ASSERT(r == 0 && ev.state == state && ev.reason == reason,
+			    "event %d: %s: %s (%s), want %s: %s", r, xc_domain_state_name(ev.state),
+			    xc_domain_reason_name(ev.reason), ev.message,
+			    xc_domain_state_name(state), xc_domain_reason_name(reason));
+		return;
+	}
 }
 
 /* Destroy: the VMM, the registry entry, the cgroup and the socket all go. */
@@ -637,7 +668,7 @@ static void check_reset_reboot_affinity(void)
 	cpu_set_t set, all;
 	xc_dominfo before, after;
 	struct progress pr;
-	xc_domain *dom;
+	xc_domain *dom, *watcher;
 	uint32_t domid;
 	int last_cpu;
 
@@ -659,6 +690,8 @@ static void check_reset_reboot_affinity(void)
 	       "and empty set: -EINVAL\n");
 
 	XC_OK(xc_domain_subscribe(xch, dom));
+	XC_OK(xc_domain_open(xch, domid, &watcher));
+	XC_OK(xc_domain_subscribe(xch, watcher));
 	expect_running(domid, "before reset");
 	xc_dominfo_init(&before);
 	xc_dominfo_init(&after);
@@ -666,6 +699,13 @@ static void check_reset_reboot_affinity(void)
 	pr = read_progress(domid, 0);
 	XC_OK(xc_domain_reset(xch, dom));
 	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT, -1);
+	/*
+	 * An event loop on another handle gets it too. That handle subscribes to the new
+	 * machine when it next talks to the VMM (here: getinfo); what happens before that
+	 * it does not see (the VMM's subscriptions do not survive its restart).
+	 */
+	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT);
+	get_info(watcher, &after);
 	get_info(dom, &after);
 	TEST_ASSERT(after.domid == domid && after.pid == before.pid && state_is_live(after.state),
 		    "after reset: domid %u pid %d state %s (before: pid %d)", after.domid,
@@ -679,8 +719,11 @@ static void check_reset_reboot_affinity(void)
 	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
 	XC_OK(xc_domain_unpause(xch, dom));
 	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	poll_event(watcher, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED);
+	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED);
+	xc_domain_close(xch, watcher);
 	printf("ok: reset: same domid and pid, event running/reboot, count starts again, "
-	       "affinity kept, events go on\n");
+	       "affinity kept, events go on, also in an event loop on another handle\n");
 
 	expect_running(domid, "before reboot");
 	pr = read_progress(domid, 0);
@@ -1009,9 +1052,10 @@ static void check_fresh_process(void)
 static void check_sigkill(void)
 {
 	xc_build_config cfg = base_config("victim");
+	xc_domain *dom, *watcher;
+	xc_domain_event ev;
 	char cg[512];
 	xc_dominfo info;
-	xc_domain *dom;
 	uint32_t domid;
 	int64_t end;
 	pid_t pid;
@@ -1020,7 +1064,19 @@ static void check_sigkill(void)
 	domid = xc_domain_id(dom);
 	record_value(domid, "cgroup", cg, sizeof(cg));
 	pid = vmm_pid(dom);
+	/* A watcher in an event loop: poll() its event fd, then take what came. */
+	XC_OK(xc_domain_open(xch, domid, &watcher));
+	XC_OK(xc_domain_subscribe(xch, watcher));
+	XC_OK(xc_domain_pause(xch, dom));
+	poll_event(watcher, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED);
+	XC_OK(xc_domain_unpause(xch, dom));
+	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED);
 	TEST_ASSERT(kill(pid, SIGKILL) == 0, "kill: %m");
+	/* The VMM had no last word: libxc says it died. */
+	poll_event(watcher, XC_DOMSTATE_CRASHED, XC_REASON_VMM_DIED);
+	XC_FAILS(xc_domain_wait_event(xch, watcher, 0, &ev), -ECONNRESET, "");
+	XC_FAILS(xc_domain_event_fd(xch, watcher), -ENOTCONN, "gone");
+	xc_domain_close(xch, watcher);
 	for (end = now_ms() + 5000; !process_gone(pid) && now_ms() < end;)
 		sleep_ms(5);
 	TEST_ASSERT(process_gone(pid), "SIGKILL did not end the VMM");
@@ -1039,8 +1095,8 @@ static void check_sigkill(void)
 	XC_OK(xc_domain_destroy(xch, dom));
 	TEST_ASSERT(!domain_file_exists(domid, NULL), "destroy left the registry entry");
 	xc_domain_close(xch, dom);
-	printf("ok: VMM killed: crashed (vmm-died), cgroup and socket removed, destroy removes "
-	       "the rest\n");
+	printf("ok: VMM killed: an event loop gets crashed (vmm-died); getinfo says so; cgroup "
+	       "and socket removed, destroy removes the rest\n");
 }
 
 static void check_two_domains(void)
