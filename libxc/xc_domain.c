@@ -113,6 +113,28 @@ static void domain_link(xc_interface *xch, xc_domain *dom)
 	xch->domains = dom;
 }
 
+/*
+ * A subscription made again after a restart starts at that moment: a pause by another
+ * client between the new machine's start and now reached nobody here. Say where the
+ * domain stands, so that the subscriber's idea of its state is right again.
+ */
+static void catch_up(xc_interface *xch, xc_domain *dom)
+{
+	struct domus_ctl_info di;
+	struct xc__reply r;
+
+	if (xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r))
+		return;
+	if (!r.status && r.payload_len >= sizeof(di)) {
+		memcpy(&di, r.payload, sizeof(di));
+		if (di.state == DOMUS_CTL_STATE_PAUSED)
+			xc__queue_state(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED,
+					"paused (before this handle subscribed again after the "
+					"restart)");
+	}
+	xc__reply_dispose(&r);
+}
+
 int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 {
 	struct domus_ctl_subscribe sub = { .events = DOMUS_CTL_EVENTS_STATE };
@@ -131,8 +153,11 @@ int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 		dom->pid_start = xc__process_start(dom->pid);
 	}
 	/* Again after a restart: the new VMM knows nothing of the old subscription. */
-	if (!ret && dom->subscribed)
+	if (!ret && dom->subscribed) {
 		ret = simple_call(xch, dom, "subscribe", DOMUS_CTL_SUBSCRIBE, &sub, sizeof(sub));
+		if (!ret)
+			catch_up(xch, dom);
+	}
 	if (ret && dom->fd >= 0) {
 		close(dom->fd);
 		dom->fd = -1;

@@ -133,6 +133,9 @@ int xc__connect(const char *path);
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r);
 
+/* Queue a state change libxc noticed itself, unless the last queued event says it. */
+void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg);
+
 /* Wait up to @timeout_ms for one message and queue it if it is an event. */
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms);
 
