@@ -701,11 +701,16 @@ static void check_reset_reboot_affinity(void)
 	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT, -1);
 	/*
 	 * An event loop on another handle gets it too. That handle subscribes to the new
-	 * machine when it next talks to the VMM (here: getinfo); what happens before that
-	 * it does not see (the VMM's subscriptions do not survive its restart).
+	 * machine again when it next reads: a pause by someone else before that reaches it
+	 * as where the domain stands (paused), not lost.
 	 */
+	XC_OK(xc_domain_pause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
 	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT);
-	get_info(watcher, &after);
+	poll_event(watcher, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED);
+	XC_OK(xc_domain_unpause(xch, dom));
+	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED);
 	get_info(dom, &after);
 	TEST_ASSERT(after.domid == domid && after.pid == before.pid && state_is_live(after.state),
 		    "after reset: domid %u pid %d state %s (before: pid %d)", after.domid,
