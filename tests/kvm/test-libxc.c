@@ -314,6 +314,14 @@ static void poll_event(xc_domain *dom, unsigned int state, unsigned int reason)
 	}
 }
 
+/* Pause or unpause @dom, which is subscribed, and see the event for it. */
+static void set_paused(xc_domain *dom, bool paused)
+{
+	XC_OK(paused ? xc_domain_pause(xch, dom) : xc_domain_unpause(xch, dom));
+	expect_event(dom, paused ? XC_DOMSTATE_PAUSED : XC_DOMSTATE_RUNNING,
+		     paused ? XC_REASON_PAUSED : XC_REASON_UNPAUSED, -1);
+}
+
 /* Destroy: the VMM, the registry entry, the cgroup and the socket all go. */
 static void destroy_and_check(xc_domain *dom)
 {
@@ -583,21 +591,18 @@ static void check_paused_start_and_pause(void)
 	sleep_ms(300);
 	TEST_ASSERT(count_of(domid) == 0, "the guest counted to %u while paused",
 		    count_of(domid));
-	XC_OK(xc_domain_unpause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	set_paused(dom, false);
 	expect_running(domid, "after unpause");
 	get_info(dom, &info);
 	TEST_ASSERT(state_is_live(info.state), "state %s", xc_domain_state_name(info.state));
 
-	XC_OK(xc_domain_pause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	set_paused(dom, true);
 	get_info(dom, &info);
 	TEST_ASSERT(info.state == XC_DOMSTATE_PAUSED, "state %s after pause",
 		    xc_domain_state_name(info.state));
 	expect_stopped(domid, "paused");
 	XC_OK(xc_domain_pause(xch, dom));
-	XC_OK(xc_domain_unpause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	set_paused(dom, false);
 	expect_running(domid, "unpaused");
 	xc_dominfo_dispose(&info);
 	printf("ok: start_paused: no progress until unpause; pause/unpause with events\n");
@@ -704,12 +709,10 @@ static void check_reset_reboot_affinity(void)
 	 * machine again when it next reads: a pause by someone else before that reaches it
 	 * as where the domain stands (paused), not lost.
 	 */
-	XC_OK(xc_domain_pause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	set_paused(dom, true);
 	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_REBOOT);
 	poll_event(watcher, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED);
-	XC_OK(xc_domain_unpause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	set_paused(dom, false);
 	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED);
 	get_info(dom, &after);
 	TEST_ASSERT(after.domid == domid && after.pid == before.pid && state_is_live(after.state),
@@ -720,10 +723,8 @@ static void check_reset_reboot_affinity(void)
 		    "the count did not start again at 1 after reset");
 	expect_running(domid, "after reset");
 	/* The subscription carries over: */
-	XC_OK(xc_domain_pause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
-	XC_OK(xc_domain_unpause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED, -1);
+	set_paused(dom, true);
+	set_paused(dom, false);
 	poll_event(watcher, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED);
 	poll_event(watcher, XC_DOMSTATE_RUNNING, XC_REASON_UNPAUSED);
 	xc_domain_close(xch, watcher);
@@ -741,8 +742,7 @@ static void check_reset_reboot_affinity(void)
 	TEST_ASSERT(count_restarts(domid, pr.size, 5000),
 		    "the count did not start again at 1 after reboot");
 	check_affinity(dom, 1, last_cpu);
-	XC_OK(xc_domain_pause(xch, dom));
-	expect_event(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED, -1);
+	set_paused(dom, true);
 	xc_dominfo_dispose(&before);
 	xc_dominfo_dispose(&after);
 	destroy_and_check(dom);
