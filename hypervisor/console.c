@@ -63,6 +63,9 @@ static int open_pty(struct console *con)
 
 	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
 		return -errno;
+	/* openpty() has no close-on-exec flag; a restart (exec) must not inherit them. */
+	fcntl(master, F_SETFD, FD_CLOEXEC);
+	fcntl(slave, F_SETFD, FD_CLOEXEC);
 	/* Keep the slave open so output written before anyone attaches is not an error. */
 	if (ttyname_r(slave, con->path, sizeof(con->path)))
 		strcpy(con->path, "?");

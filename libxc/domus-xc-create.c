@@ -133,8 +133,9 @@ static int parse_one(struct create_opts *o, int c, char *arg)
 	case 'i': cfg->initrd = arg; break;
 	case 'c': cfg->cmdline = arg; break;
 	case 'u': bad = xc_uuid_parse(arg, cfg->uuid); break;
-	case 'm': bad = xc_parse_size(arg, &cfg->mem_bytes); break;
-	case 'M': bad = xc_parse_size(arg, &cfg->max_mem_bytes); break;
+	/* 0 would mean "the default" to libxc: on the command line it is a mistake. */
+	case 'm': bad = xc_parse_size(arg, &cfg->mem_bytes) || !cfg->mem_bytes; break;
+	case 'M': bad = xc_parse_size(arg, &cfg->max_mem_bytes) || !cfg->max_mem_bytes; break;
 	case 'p': bad = parse_uint(arg, XC_MAX_VCPUS, &cfg->nr_vcpus) || !cfg->nr_vcpus; break;
 	case 'd': bad = parse_disk(o, arg); break;
 	case 'N': bad = parse_nic(o, arg); break;
@@ -199,7 +200,7 @@ int cmd_create(xc_interface *xch, int argc, char **argv)
 	r = xc_domain_create(xch, &o.cfg, &dom);
 	if (r) {
 		cli_error(xch, r);
-		return 1;
+		return r == -EINVAL ? 2 : 1;	/* a bad value, as libxc saw it */
 	}
 	printf("%" PRIu32 "\n", xc_domain_id(dom));
 	xc_domain_close(xch, dom);

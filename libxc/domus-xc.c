@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"  stats DOMAIN             block, network and balloon counters\n"
 		"  events DOMAIN            print state changes until the domain ends\n"
 		"\n"
-		"Exit status: 0 done, 1 the request failed, 2 bad usage.\n");
+		"Exit status: 0 done, 1 the request failed, 2 bad usage or a bad value.\n");
 }
 
 void cli_error(xc_interface *xch, int err)
@@ -212,14 +212,25 @@ static int cmd_sched(xc_interface *xch, xc_domain *dom, int argc, char **argv)
 	int r = xc_sched_credit_get(xch, dom, &sc);
 
 	for (int i = 0; !r && i + 1 < argc; i += 2) {
+		bool weight = !strcmp(argv[i], "-w");
+		unsigned long max = weight ? 65535 : 100000;
 		char *end;
-		unsigned long v = strtoul(argv[i + 1], &end, 10);
+		unsigned long v;
 
-		if (*end || !*argv[i + 1] || (strcmp(argv[i], "-w") && strcmp(argv[i], "-c"))) {
+		errno = 0;
+		v = strtoul(argv[i + 1], &end, 10);
+		if (!weight && strcmp(argv[i], "-c")) {
 			fprintf(stderr, "domus-xc: sched-credit: expected -w WEIGHT or -c CAP\n");
 			return USAGE;
 		}
-		*(argv[i][1] == 'w' ? &sc.weight : &sc.cap) = v > 1000000 ? 1000000 : v;
+		if (errno || *end || !*argv[i + 1] || argv[i + 1][0] == '-' || v > max ||
+		    (weight && !v)) {
+			fprintf(stderr, "domus-xc: sched-credit: bad %s '%s' (%s)\n",
+				weight ? "weight" : "cap", argv[i + 1],
+				weight ? "1-65535" : "0-100000 percent of one CPU");
+			return USAGE;
+		}
+		*(weight ? &sc.weight : &sc.cap) = v;
 		if (i + 2 >= argc)
 			r = xc_sched_credit_set(xch, dom, &sc);
 	}
@@ -318,6 +329,21 @@ static int run(xc_interface *xch, xc_domain *dom, const char *verb, int argc, ch
 	return USAGE;
 }
 
+/* Checked before the domain is looked up: a typo is bad usage, whatever the domain. */
+static bool known_verb(const char *verb)
+{
+	static const char *const verbs[] = {
+		"create", "list", "info", "console", "pause", "unpause", "shutdown", "reboot",
+		"reset", "destroy", "mem-set", "mem-max", "vcpu-pin", "vcpu-list", "sched-credit",
+		"stats", "events",
+	};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i]))
+			return true;
+	return false;
+}
+
 static int open_domain(xc_interface *xch, const char *what, xc_domain **dom)
 {
 	uint32_t domid;
@@ -343,7 +369,9 @@ int main(int argc, char **argv)
 		printf("domus-xc %s\n", DOMUS_VERSION);
 		return 0;
 	}
-	if (argc < 2 || (argc < 3 && strcmp(argv[1], "list"))) {
+	if (argc < 2 || (argc < 3 && strcmp(argv[1], "list")) || !known_verb(argv[1])) {
+		if (argc >= 2 && !known_verb(argv[1]))
+			fprintf(stderr, "domus-xc: unknown verb '%s'\n", argv[1]);
 		usage(stderr);
 		return 2;
 	}
@@ -360,5 +388,6 @@ int main(int argc, char **argv)
 	if (r && r != USAGE)
 		cli_error(xch, r);
 	xc_interface_close(xch);
-	return r == USAGE ? 2 : r ? 1 : 0;
+	/* -EINVAL: libxc refused a value (a vCPU the domain lacks, say): also bad usage. */
+	return r == USAGE || r == -EINVAL ? 2 : r ? 1 : 0;
 }

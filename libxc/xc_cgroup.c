@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The credit scheduler's weight and cap, with the domain's cpu cgroup: <cpu hierarchy>/domus/
- * <domid>. The whole VMM process is in it (it joins before exec), so the device threads
+ * <domid>-<uuid>. The whole VMM process is in it (it joins before exec), so the device threads
  * count against the domain too, as a domain's backends would under Xen's cap.
  *
  *   Xen          cgroup v2                     cgroup v1
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xc_private.h"
@@ -127,8 +128,10 @@ static int read_file(const char *dir, const char *leaf, char *buf, size_t len)
 	return 0;
 }
 
-int xc__cgroup_create(xc_interface *xch, uint32_t domid, char *path, size_t len)
+int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16], char *path,
+		      size_t len)
 {
+	char id[37];
 	char mnt[1024], parent[1100];
 	enum cg_version v = find_cpu_mount(mnt, sizeof(mnt));
 	int r;
@@ -147,21 +150,36 @@ int xc__cgroup_create(xc_interface *xch, uint32_t domid, char *path, size_t len)
 			return xc__error(xch, r, "cannot enable the cpu controller in %s: %s",
 					 parent, strerror(-r));
 	}
-	snprintf(path, len, "%s/%" PRIu32, parent, domid);
-	rmdir(path);	/* a leftover of an earlier domain with this domid */
+	/* Registries of other users (or tests) hand out the same domids: the UUID tells. */
+	xc_uuid_format(uuid, id);
+	snprintf(path, len, "%s/%" PRIu32 "-%s", parent, domid, id);
 	if (mkdir(path, 0755)) {
 		r = -errno;
 		path[0] = '\0';
-		return xc__error(xch, r, "cannot create the cgroup %s/%u: %s", parent, domid,
-				 strerror(-r));
+		return xc__error(xch, r, "cannot create the cgroup %s/%u-%s: %s", parent, domid,
+				 id, strerror(-r));
 	}
 	return 0;
 }
 
+/*
+ * A killed VMM looks dead (its main thread is a zombie) while its other threads are still
+ * exiting, and until they are out the cgroup is busy: give them up to a second.
+ */
 void xc__cgroup_remove(const char *path)
 {
-	if (path && path[0])
-		rmdir(path);
+	const struct timespec tick = { .tv_nsec = 2000000 };
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec++;
+	while (path && path[0] && rmdir(path) && errno == EBUSY) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+						 now.tv_nsec >= end.tv_nsec))
+			break;
+		nanosleep(&tick, NULL);
+	}
 }
 
 static int check_credit(xc_interface *xch, const xc_sched_credit *sc)

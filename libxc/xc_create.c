@@ -112,12 +112,22 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+/* The guest reads a disk serial as a string (/sys/block/vda/serial), as the VMM insists. */
+static bool ascii_printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 static int check_config(xc_interface *xch, const xc_build_config *cfg)
 {
+	char q[XC_QUOTED_MAX];
+
 	if (!name_ok(cfg->name))
 		return xc__error(xch, -EINVAL, "create: name '%s': 1-%d printable bytes, no '/', "
-				 "not starting with '.' or '-'", cfg->name ? cfg->name : "",
-				 XC_NAME_MAX);
+				 "not starting with '.' or '-'", xc__quoted(cfg->name, q), XC_NAME_MAX);
 	if (!cfg->kernel)
 		return xc__error(xch, -EINVAL, "create %s: no kernel", cfg->name);
 	if (cfg->nr_vcpus > XC_MAX_VCPUS)
@@ -135,9 +145,9 @@ static int check_config(xc_interface *xch, const xc_build_config *cfg)
 
 		if (!cfg->disks[i].path)
 			return xc__error(xch, -EINVAL, "create %s: disk %u has no path", cfg->name, i);
-		if (s && (strlen(s) > 20 || strchr(s, ',')))
+		if (s && (strlen(s) > 20 || strchr(s, ',') || !ascii_printable(s)))
 			return xc__error(xch, -EINVAL, "create %s: disk serial '%s': at most 20 "
-					 "bytes, no ','", cfg->name, s);
+					 "bytes of printable ASCII, no ','", cfg->name, xc__quoted(s, q));
 	}
 	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
 		const xc_nic_config *n = &cfg->nics[i];
@@ -189,10 +199,11 @@ static int allocate(xc_interface *xch, const xc_build_config *cfg, struct xc__re
 		if (xc__record_read(xch, ids[i], &other))
 			continue;
 		if (!strcmp(other.name, cfg->name) || !memcmp(other.uuid, rec->uuid, 16)) {
+			xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
+				  cfg->name, strcmp(other.name, cfg->name) ? "the UUID" : "the name",
+				  ids[i]);
 			free(ids);
-			return xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
-					 cfg->name, strcmp(other.name, cfg->name) ? "the UUID" :
-					 "the name", ids[i]);
+			return -EEXIST;
 		}
 	}
 	free(ids);
@@ -258,16 +269,35 @@ static int listen_control(xc_interface *xch, uint32_t domid)
 	return fd;
 }
 
+/*
+ * The VMM takes an OFD lock on each image (a write lock, or a read lock when read-only), so
+ * that two domains never write one image. It only knows the descriptor's number, though:
+ * say which image is taken, by its path, before the VMM is started.
+ */
+static int check_disk_free(xc_interface *xch, const xc_build_config *cfg,
+			   const xc_disk_config *d, int fd)
+{
+	struct flock fl = { .l_type = d->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type == F_UNLCK)
+		return 0;	/* free, or a filesystem without locks: the VMM decides */
+	return xc__error(xch, -EBUSY, "create %s: disk %s is in use%s by another domain or "
+			 "process", cfg->name, d->path, fl.l_type == F_WRLCK ? " read-write" : "");
+}
+
 static int add_disks(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const xc_disk_config *d = &cfg->disks[i];
 		int fd = open_for_vmm(xch, sp, "disk", d->path, d->readonly ? O_RDONLY : O_RDWR);
+		int r = fd < 0 ? fd : check_disk_free(xch, cfg, d, sp->fds[fd - 3]);
 
-		if (fd < 0 || add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
+		if (r)
+			return r;
+		if (add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
 				      d->readonly ? ",readonly=on" : "", d->serial ? ",serial=" : "",
 				      d->serial ? d->serial : ""))
-			return fd < 0 ? fd : -ENOMEM;
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -402,6 +432,9 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 		sigaction(s, &dfl, NULL);
 	if (sp->cgroup_procs_fd >= 0 && write(sp->cgroup_procs_fd, "0", 1) != 1)
 		goto fail;
+	/* Above the range the descriptors go to, so that no dup2() below lands on it. */
+	if ((report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
+		_exit(125);
 	for (unsigned int i = 0; i < sp->nr_fds; i++)
 		if ((tmp[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
 			goto fail;
@@ -410,6 +443,11 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 	for (unsigned int i = 0; i < sp->nr_fds; i++)
 		if (dup2(tmp[i], 3 + i) < 0)	/* the copy at 3+i is not close-on-exec */
 			goto fail;
+	/* Nothing else of the caller's (descriptors it did not mark close-on-exec) goes along;
+	 * the report pipe is above the range, close-on-exec, and must stay for the exec. */
+	if (close_range(3 + sp->nr_fds, report_fd - 1, 0) ||
+	    close_range(report_fd + 1, ~0U, 0))
+		goto fail;
 	if (cfg->uid && (setgroups(0, NULL) || setgid(cfg->gid) || setuid(cfg->uid)))
 		goto fail;
 	execv(sp->argv[0], sp->argv);
@@ -530,6 +568,10 @@ static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__recor
 	r = xc__record_write(xch, rec);
 	if (!r)
 		r = xc_domain_open(xch, rec->domid, &dom);
+	if (!r && dom->ended) {		/* it ended before it could answer */
+		xc_domain_close(xch, dom);
+		r = -EIO;
+	}
 	if (r) {
 		vmm_failure(xch, cfg, rec->domid, rec->pid, rec->pid_start);
 		if (rec->pid_start && xc__process_alive(rec->pid, rec->pid_start))
@@ -557,7 +599,7 @@ int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **
 	rec.ram_bytes = rec.max_mem_bytes = ram;
 	rec.nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
 	sc = (xc_sched_credit){ .weight = cfg->weight ? cfg->weight : 256, .cap = cfg->cap };
-	r = xc__cgroup_create(xch, rec.domid, rec.cgroup, sizeof(rec.cgroup));
+	r = xc__cgroup_create(xch, rec.domid, rec.uuid, rec.cgroup, sizeof(rec.cgroup));
 	if (r && !cfg->weight && !cfg->cap)
 		r = 0;		/* without a cpu controller, only weight and cap are lost */
 	else if (r == -EOPNOTSUPP)

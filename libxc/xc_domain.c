@@ -113,6 +113,28 @@ static void domain_link(xc_interface *xch, xc_domain *dom)
 	xch->domains = dom;
 }
 
+/*
+ * A subscription made again after a restart starts at that moment: a pause by another
+ * client between the new machine's start and now reached nobody here. Say where the
+ * domain stands, so that the subscriber's idea of its state is right again.
+ */
+static void catch_up(xc_interface *xch, xc_domain *dom)
+{
+	struct domus_ctl_info di;
+	struct xc__reply r;
+
+	if (xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r))
+		return;
+	if (!r.status && r.payload_len >= sizeof(di)) {
+		memcpy(&di, r.payload, sizeof(di));
+		if (di.state == DOMUS_CTL_STATE_PAUSED)
+			xc__queue_state(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED,
+					"paused (before this handle subscribed again after the "
+					"restart)");
+	}
+	xc__reply_dispose(&r);
+}
+
 int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 {
 	struct domus_ctl_subscribe sub = { .events = DOMUS_CTL_EVENTS_STATE };
@@ -131,8 +153,11 @@ int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 		dom->pid_start = xc__process_start(dom->pid);
 	}
 	/* Again after a restart: the new VMM knows nothing of the old subscription. */
-	if (!ret && dom->subscribed)
+	if (!ret && dom->subscribed) {
 		ret = simple_call(xch, dom, "subscribe", DOMUS_CTL_SUBSCRIBE, &sub, sizeof(sub));
+		if (!ret)
+			catch_up(xch, dom);
+	}
 	if (ret && dom->fd >= 0) {
 		close(dom->fd);
 		dom->fd = -1;
@@ -159,6 +184,35 @@ int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **r
 	domain_link(xch, dom);
 	*ret_dom = dom;
 	return 0;
+}
+
+static bool vmm_alive(const xc_domain *dom)
+{
+	return xc__process_alive(dom->pid, dom->pid_start);
+}
+
+/*
+ * The VMM said that the machine ended, or closed its control socket: it is on its way out
+ * (it writes its exit record, frees the machine and exits). Wait for that, at most the
+ * handle's timeout, so that the exit record is complete and the cgroup can be removed.
+ * Return: true once the process is gone.
+ */
+static bool vmm_wait_gone(xc_interface *xch, xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 2000000 };
+
+	for (int waited = 0; vmm_alive(dom); waited += 2) {
+		if (waited >= xch->timeout_ms)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+	return true;
+}
+
+/* The VMM closed its socket or our connection (it is ending), rather than answered badly. */
+static bool connection_closed(int err)
+{
+	return err == -ECONNREFUSED || err == -ENOENT || err == -ECONNRESET || err == -EPIPE;
 }
 
 /* Cgroup and control socket of a domain whose VMM is gone; the record stays. */
@@ -199,7 +253,7 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
 		dom->ended = dom->gone = true;
 		release_resources(xch, dom, &rec);
 	} else if ((ret = xc__domain_connect_fd(xch, dom)) &&
-		   xc__process_alive(rec.pid, rec.pid_start)) {
+		   (!connection_closed(ret) || !vmm_wait_gone(xch, dom))) {
 		domain_free(dom);
 		return ret;
 	} else if (ret) {
@@ -234,31 +288,47 @@ int xc_domain_list(xc_interface *xch, uint32_t **ret_domids)
 	return kept;
 }
 
+/* Does domain @domid match @what in @pass: 0 by domid, 1 by UUID, 2 by name? */
+static bool lookup_match(xc_interface *xch, uint32_t domid, const char *what, int pass)
+{
+	struct xc__record rec;
+	uint8_t uuid[16];
+	char *end;
+	unsigned long id;
+
+	if (pass == 0) {
+		id = strtoul(what, &end, 10);
+		return what[0] >= '0' && what[0] <= '9' && !*end && id == domid;
+	}
+	if (xc__record_read(xch, domid, &rec))
+		return false;
+	if (pass == 1)
+		return !xc_uuid_parse(what, uuid) && !memcmp(rec.uuid, uuid, 16);
+	return !strcmp(rec.name, what);
+}
+
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
 {
-	uint8_t uuid[16];
-	bool by_uuid = !xc_uuid_parse(what, uuid);
 	uint32_t *ids;
-	char *end;
-	unsigned long id = strtoul(what, &end, 10);
 	int n = xc_domain_list(xch, &ids);
 
 	if (n < 0)
 		return n;
-	for (int i = 0; i < n; i++) {
-		struct xc__record rec;
-
-		if (xc__record_read(xch, ids[i], &rec))
-			continue;
-		if ((*what && !*end && id == ids[i]) || !strcmp(rec.name, what) ||
-		    (by_uuid && !memcmp(rec.uuid, uuid, 16))) {
-			*ret_domid = ids[i];
-			free(ids);
-			return 0;
+	/* As virsh: a domid first, then a UUID, then a name (a domain may be named "2"). */
+	for (int pass = 0; pass < 3; pass++) {
+		for (int i = 0; i < n; i++) {
+			if (lookup_match(xch, ids[i], what, pass)) {
+				*ret_domid = ids[i];
+				free(ids);
+				return 0;
+			}
 		}
 	}
+	char q[XC_QUOTED_MAX];
+
 	free(ids);
-	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'", what);
+	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'",
+			 xc__quoted(what, q));
 }
 
 uint32_t xc_domain_id(const xc_domain *dom)
@@ -368,11 +438,6 @@ static int fill_dominfo(xc_interface *xch, const struct xc__reply *r, xc_dominfo
 	return 0;
 }
 
-static bool vmm_alive(const xc_domain *dom)
-{
-	return xc__process_alive(dom->pid, dom->pid_start);
-}
-
 /* Running, but every vCPU thread asleep in the kernel (the guest halted): Xen's blocked. */
 static bool all_vcpus_idle(const xc_dominfo *info)
 {
@@ -413,10 +478,12 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 {
 	struct xc__record rec;
 	char msg[256];
+	bool gone;
 	int status;
 
 	if (!dom->domid)
 		return xc__error(xch, -ECONNRESET, "getinfo: the VMM is gone");
+	gone = vmm_wait_gone(xch, dom);
 	if (xc__record_read(xch, dom->domid, &rec))
 		return xc__error(xch, -ESRCH, "getinfo: domain %" PRIu32 " was destroyed",
 				 dom->domid);
@@ -428,17 +495,19 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 		info->vcpus[i].id = i;
 	info->mem_bytes = info->mem_target_bytes = info->mem_actual_bytes = rec.ram_bytes;
 	info->pid = rec.pid;
-	if (xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
-		info->state = XC_DOMSTATE_CRASHED;
-		info->reason = XC_REASON_VMM_DIED;
-		info->exit_status = -1;
-	} else {
+	if (!xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
 		xc__exit_state(status, &info->state, &info->reason);
 		info->exit_status = status;
+	} else {
+		/* Killed, or (still there after the timeout) stuck on its way out. */
+		info->state = gone ? XC_DOMSTATE_CRASHED : XC_DOMSTATE_DYING;
+		info->reason = gone ? XC_REASON_VMM_DIED : XC_REASON_NONE;
+		info->exit_status = -1;
 	}
 	fill_identity(xch, dom, info, &rec);
 	dom->ended = true;
-	release_resources(xch, dom, &rec);
+	if (gone)
+		release_resources(xch, dom, &rec);
 	return 0;
 }
 
@@ -454,8 +523,11 @@ int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 	if (dom->ended || (dom->domid && dom->fd < 0 && !vmm_alive(dom)))
 		return ended_info(xch, dom, info);
 	ret = xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r);
+	/* A VMM that closed the connection is ending (or restarting: xc__call reconnected). */
 	if (ret)
-		return dom->domid && !vmm_alive(dom) ? ended_info(xch, dom, info) : ret;
+		return dom->domid && (!vmm_alive(dom) || connection_closed(ret) ||
+				      (ret == -ENOTCONN && dom->gone)) ? ended_info(xch, dom, info)
+								       : ret;
 	ret = r.status;
 	if (ret)
 		xc__error(xch, ret, "getinfo: %s", r.msg[0] ? r.msg : strerror(-ret));
@@ -505,9 +577,14 @@ static void reap(xc_interface *xch, xc_domain *dom)
 {
 	const struct timespec tick = { .tv_nsec = 5000000 };
 
+	bool killed = false;
+
 	for (int waited = 0; vmm_alive(dom); waited += 5) {
-		if (waited == xch->timeout_ms)
+		/* >=: a timeout that is not a multiple of the tick must still end it. */
+		if (waited >= xch->timeout_ms && !killed) {
 			kill(dom->pid, SIGKILL);
+			killed = true;
+		}
 		nanosleep(&tick, NULL);
 	}
 }
@@ -573,6 +650,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A VMM that closed our connection for good is exiting: give it a second to be gone. */
+static bool vmm_gone_soon(const xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 10000000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (!vmm_alive(dom))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev)
 {
@@ -591,6 +681,15 @@ int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 		if (ret == -ETIMEDOUT)
 			return xc__error(xch, ret, "wait for an event: none within %d ms",
 					 timeout_ms);
+		if (ret && !dom->ended && dom->fd < 0 && dom->pid && vmm_gone_soon(dom)) {
+			/* Gone without its last event: killed, or a crash of its own. */
+			dom->ended = true;
+			*ev = (xc_domain_event){ .state = XC_DOMSTATE_CRASHED,
+						 .reason = XC_REASON_VMM_DIED, .exit_status = -1 };
+			snprintf(ev->message, sizeof(ev->message), "the VMM (pid %d) died",
+				 (int)dom->pid);
+			return 0;
+		}
 		if (ret)
 			return ret;
 	}
@@ -602,6 +701,13 @@ int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 	return 0;
 }
 
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom)
+{
+	if (dom->fd >= 0)
+		return dom->fd;
+	return xc__error(xch, -ENOTCONN, "event fd: the VMM is gone");
+}
+
 int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 {
 	struct xc__reply r;
@@ -611,7 +717,11 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 	if (ret)
 		return ret;
 	ret = r.status;
-	if (ret)
+	/* The VMM's words name its own options; a created domain's are the build config's. */
+	if (ret == -EOPNOTSUPP && dom->domid)
+		xc__error(xch, ret, "console: domain %" PRIu32 " has no console to attach to (it "
+			  "was built with its console to a file or to nowhere)", dom->domid);
+	else if (ret)
 		xc__error(xch, ret, "console: %s", r.msg[0] ? r.msg : strerror(-ret));
 	else if (r.fd < 0)
 		ret = xc__error(xch, -EPROTO, "console: the reply carried no file descriptor");

@@ -63,6 +63,10 @@ void xc__reply_dispose(struct xc__reply *r);
 int xc__error(xc_interface *xch, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What a caller gave, for an error message: control bytes as \xNN, about 320 bytes. */
+#define XC_QUOTED_MAX 328	/* 320 bytes of text, an escape begun there, "..." and NUL */
+const char *xc__quoted(const char *s, char out[XC_QUOTED_MAX]);
+
 /* ---- the registry (xc_registry.c) ---- */
 
 /* A domain's record: <run dir>/<domid>/domain, key=value lines. */
@@ -107,7 +111,8 @@ void xc__exit_state(int status, unsigned int *state, unsigned int *reason);
 /* ---- cgroups (xc_cgroup.c) ---- */
 
 /* Make the domain's cpu cgroup; @path gets its directory. Return: 0, -EOPNOTSUPP, -errno. */
-int xc__cgroup_create(xc_interface *xch, uint32_t domid, char *path, size_t len);
+int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16], char *path,
+		      size_t len);
 void xc__cgroup_remove(const char *path);
 int xc__cgroup_set_credit(xc_interface *xch, const char *path, const xc_sched_credit *sc);
 int xc__cgroup_get_credit(xc_interface *xch, const char *path, xc_sched_credit *sc);
@@ -127,6 +132,9 @@ int xc__connect(const char *path);
  */
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r);
+
+/* Queue a state change libxc noticed itself, unless the last queued event says it. */
+void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg);
 
 /* Wait up to @timeout_ms for one message and queue it if it is an event. */
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms);

@@ -218,7 +218,8 @@ int xc__registry_scan(xc_interface *xch, uint32_t **ret)
 		ids[n++] = id;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), cmp_u32);
+	if (n)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(ids, n, sizeof(*ids), cmp_u32);
 	*ret = ids;
 	return (int)n;
 }

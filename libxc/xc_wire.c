@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -181,18 +182,11 @@ static int recv_msg(xc_interface *xch, xc_domain *dom, const char *what, int64_t
 	return xc__error(xch, r, "%s: %s", what, strerror(-r));
 }
 
-static void queue_event(xc_domain *dom, const struct msg *m)
+/* Queue @ev for xc_domain_wait_event(), dropping the oldest beyond the limit. */
+static void push_event(xc_domain *dom, const xc_domain_event *ev)
 {
-	struct domus_ctl_event_state es;
 	struct xc__event *e;
-	size_t text;
 
-	if (m->hdr.type != DOMUS_CTL_EVENT_STATE || m->hdr.len < sizeof(es) || !dom->subscribed)
-		return;		/* an event kind we do not know: ignore it */
-	memcpy(&es, m->body, sizeof(es));
-	if (es.exit_status >= 0)
-		dom->ended = true;	/* the connection's end will be the VMM's end */
-	text = m->hdr.len - sizeof(es) < es.msg_len ? m->hdr.len - sizeof(es) : es.msg_len;
 	if (dom->nr_events == XC_MAX_QUEUED_EVENTS) {
 		e = dom->events;
 		dom->events = e->next;
@@ -202,18 +196,44 @@ static void queue_event(xc_domain *dom, const struct msg *m)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return;
-	e->ev.state = es.state;
-	e->ev.reason = es.reason;
-	e->ev.exit_status = es.exit_status;
-	if (text >= sizeof(e->ev.message))
-		text = sizeof(e->ev.message) - 1;
-	memcpy(e->ev.message, m->body + sizeof(es), text);
+	e->ev = *ev;
 	if (dom->events)
 		dom->events_tail->next = e;
 	else
 		dom->events = e;
 	dom->events_tail = e;
 	dom->nr_events++;
+}
+
+static void queue_event(xc_domain *dom, const struct msg *m)
+{
+	struct domus_ctl_event_state es;
+	xc_domain_event ev = {};
+	size_t text;
+
+	if (m->hdr.type != DOMUS_CTL_EVENT_STATE || m->hdr.len < sizeof(es) || !dom->subscribed)
+		return;		/* an event kind we do not know: ignore it */
+	memcpy(&es, m->body, sizeof(es));
+	if (es.exit_status >= 0)
+		dom->ended = true;	/* the connection's end will be the VMM's end */
+	text = m->hdr.len - sizeof(es) < es.msg_len ? m->hdr.len - sizeof(es) : es.msg_len;
+	ev.state = es.state;
+	ev.reason = es.reason;
+	ev.exit_status = es.exit_status;
+	if (text >= sizeof(ev.message))
+		text = sizeof(ev.message) - 1;
+	memcpy(ev.message, m->body + sizeof(es), text);
+	push_event(dom, &ev);
+}
+
+void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg)
+{
+	xc_domain_event ev = { .state = state, .reason = reason, .exit_status = -1 };
+
+	if (dom->events && dom->events_tail->ev.state == state)
+		return;		/* already said */
+	snprintf(ev.message, sizeof(ev.message), "%s", msg);
+	push_event(dom, &ev);
 }
 
 static int parse_reply(struct msg *m, struct xc__reply *r)

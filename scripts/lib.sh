@@ -9,6 +9,10 @@ DOMUS_PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	qemu-system-x86 busybox-static cpio kmod zstd xz-utils
 	acpica-tools hyperfine time procps python3
+	libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libvirt0
+	dbus python3-dbus python3-gi python3-pytest python3-libvirt libvirt-daemon
+	xvfb dunst imagemagick
+	libtirpc-dev rpcsvc-proto systemd libvirt-clients
 )
 
 say() { printf '==> %s\n' "$*" >&2; }

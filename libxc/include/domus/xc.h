@@ -71,7 +71,7 @@ enum xc_domain_state {
 	XC_DOMSTATE_PAUSED = 3,
 	XC_DOMSTATE_SHUTDOWN = 4,	/* the machine ended; see the reason */
 	XC_DOMSTATE_CRASHED = 5,
-	XC_DOMSTATE_DYING = 6,
+	XC_DOMSTATE_DYING = 6,		/* ended, but the VMM did not exit within the timeout */
 };
 
 /* Why a domain entered its state (xc_domain_event.reason). */
@@ -85,8 +85,8 @@ enum xc_domain_reason {
 	XC_REASON_DESTROYED = 6,	/* xc_domain_destroy(), or stopped by a signal */
 	XC_REASON_HOST_ERROR = 7,	/* the VMM failed */
 	XC_REASON_TEST_EXIT = 8,	/* tiny test guests: the test device's exit port */
-	XC_REASON_VMM_DIED = 32,		/* the VMM ended without saying how (killed) */
-	XC_REASON_BOOTED = 33,		/* a created domain started (running or paused) */
+	/* 64 and up: libxc's own, never on the wire. */
+	XC_REASON_VMM_DIED = 64,	/* the VMM ended without saying how (killed) */
 };
 
 /* "running", "paused", ...; "unknown" for values not listed above. Never NULL. */
@@ -190,7 +190,9 @@ typedef struct xc_build_config {
  * Returns when the guest runs (or is paused, with start_paused). On failure nothing of the
  * domain is left behind, and the last error says why, in the VMM's words if it started.
  * Return: 0; -EINVAL for a bad config; -EEXIST for a name or UUID in use; -ENOENT for a
- * missing kernel, initrd or disk; -EACCES, -EPERM; -EIO if the VMM failed to start.
+ * missing kernel, initrd or disk; -EBUSY for a disk another domain (or process) has
+ * locked: any lock to write it, a write lock to read it; -EACCES, -EPERM; -EIO if the VMM
+ * failed to start.
  */
 int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **ret_dom);
 
@@ -199,7 +201,8 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
 
 /*
  * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
- * (as xm and virsh accept). Return: 0; -ESRCH if nothing matches.
+ * (as xm and virsh accept), tried in the order domid, UUID, name as virsh does (a domain
+ * may be named "4"). Return: 0; -ESRCH if nothing matches.
  */
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid);
 
@@ -298,11 +301,21 @@ int xc_domain_subscribe(xc_interface *xch, xc_domain *dom);
  * xc_domain_wait_event() - the next state change, waiting up to @timeout_ms (-1: forever,
  * 0: only what has arrived).
  *
+ * A VMM that dies without its last event (killed) gives one last event of its own: crashed,
+ * reason XC_REASON_VMM_DIED.
  * Return: 0 with @ev filled; -ETIMEDOUT; -ECONNRESET when the VMM closed the connection
  * (after its last event: the process is exiting or gone); -EINVAL without a subscription.
  */
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev);
+
+/*
+ * xc_domain_event_fd() - the descriptor to poll() for POLLIN in an event loop: when it is
+ * readable, call xc_domain_wait_event() with timeout 0 until it returns -ETIMEDOUT. The
+ * descriptor changes when the handle connects again (after a reboot): ask for it after
+ * every wait. Return: the fd (still the handle's), or -ENOTCONN once the VMM is gone.
+ */
+int xc_domain_event_fd(xc_interface *xch, xc_domain *dom);
 
 /**
  * xc_domain_console_fd() - a socket (or pty) connected to the guest's serial console:

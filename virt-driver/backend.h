@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * struct domain_backend: what virtdomusd asks of the layer that really runs domains
+ * (libxc + the domain XML model). The RPC side (remote/) decodes a call, looks the domain
+ * up here by UUID, calls one op and encodes the answer; everything about domains lives
+ * behind this interface.
+ *
+ * Rules for implementations:
+ * - Every op returns 0 on success, or -1 with @err filled through verr_set() using
+ *   libvirt's codes (VERR_NO_DOMAIN "no domain with matching uuid '…'", VERR_OPERATION_INVALID
+ *   "domain is not running", VERR_INVALID_ARG "unsupported flags (0x%x) in function …",
+ *   VERR_XML_ERROR, VERR_DOM_EXIST, …): the text reaches the user verbatim.
+ * - A NULL op means "not supported": the caller answers VIR_ERR_NO_SUPPORT naming the
+ *   libvirt API, which is what makes clients fall back gracefully.
+ * - Ops are called from worker threads, several at once, also for the same domain: the
+ *   backend does its own locking. Ops may block (a shutdown waits, a start boots) —
+ *   except the quick ones, which must answer from the backend's own state without
+ *   waiting for a guest: list, lookup_*, get_max_vcpus, define_xml, undefine,
+ *   set_autostart, destroy (kill, do not wait for a clean exit) and vcpu_info. They run on
+ *   the daemon's priority pool (libvirt's "@priority: high" procedures).
+ * - Domains are identified by their UUID (16 raw bytes). Summaries always carry the
+ *   current id (-1 when inactive).
+ * - Strings and arrays returned through out-parameters are g_malloc'ed and owned by the
+ *   caller (freed with g_free; typed params with domain_params_free()).
+ * - State changes, whoever caused them (a client, the guest, a crash), are reported
+ *   through the event sink given at creation, from any thread.
+ */
+#ifndef VIRTD_BACKEND_H
+#define VIRTD_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpc/verr.h"
+
+#define DOMAIN_UUID_LEN 16
+#define DOMAIN_NAME_MAX 256
+
+/* virDomainState and reasons (libvirt 9.0 values, see libvirt-domain.h). */
+enum domain_state {
+	DOMAIN_NOSTATE = 0,
+	DOMAIN_RUNNING = 1,
+	DOMAIN_BLOCKED = 2,
+	DOMAIN_PAUSED = 3,
+	DOMAIN_SHUTDOWN = 4,
+	DOMAIN_SHUTOFF = 5,
+	DOMAIN_CRASHED = 6,
+	DOMAIN_PMSUSPENDED = 7,
+};
+
+/* The identity of a domain as a client sees it, plus what listing filters need. */
+struct domain_summary {
+	char name[DOMAIN_NAME_MAX];
+	uint8_t uuid[DOMAIN_UUID_LEN];
+	int id;			/* > 0 when active, -1 when inactive */
+	int state;		/* enum domain_state */
+	int reason;		/* virDomain*Reason of that state */
+	bool persistent;	/* has a stored definition */
+	bool autostart;
+	bool managed_save;	/* a managed-save image exists */
+	bool updated;		/* live config differs from the stored one */
+};
+
+/* virDomainInfo. */
+struct domain_info {
+	int state;
+	uint64_t max_mem_kib;
+	uint64_t mem_kib;
+	unsigned int nr_vcpus;
+	uint64_t cpu_time_ns;
+};
+
+/* virVcpuInfo. */
+struct domain_vcpu_info {
+	unsigned int number;
+	int state;		/* 0 offline, 1 running, 2 blocked */
+	uint64_t cpu_time_ns;
+	int cpu;		/* host CPU, -1 unknown */
+};
+
+/* A virTypedParameter. */
+enum {
+	DOMAIN_PARAM_INT = 1,
+	DOMAIN_PARAM_UINT = 2,
+	DOMAIN_PARAM_LLONG = 3,
+	DOMAIN_PARAM_ULLONG = 4,
+	DOMAIN_PARAM_DOUBLE = 5,
+	DOMAIN_PARAM_BOOLEAN = 6,
+	DOMAIN_PARAM_STRING = 7,
+};
+
+struct domain_param {
+	char field[81];		/* VIR_TYPED_PARAM_FIELD_LENGTH + NUL */
+	int type;
+	union {
+		int i;
+		unsigned int ui;
+		int64_t l;
+		uint64_t ul;
+		double d;
+		int b;
+		char *s;	/* owned */
+	} v;
+};
+
+void domain_params_free(struct domain_param *p, size_t n);
+
+/* @uuid as libvirt prints it ("4b5e…-…"), for error messages. */
+#define DOMAIN_UUID_STRLEN 37
+void domain_uuid_format(const uint8_t *uuid, char out[DOMAIN_UUID_STRLEN]);
+
+/* One record of virConnectGetAllDomainStats. */
+struct domain_stats {
+	struct domain_summary dom;
+	struct domain_param *params;
+	size_t nparams;
+};
+
+/* virDomainMemoryStat. */
+struct domain_memory_stat {
+	int tag;		/* VIR_DOMAIN_MEMORY_STAT_* */
+	uint64_t val;
+};
+
+/* Lifecycle event and detail numbers are libvirt's (VIR_DOMAIN_EVENT_*). */
+struct domain_event_sink {
+	void (*lifecycle)(void *opaque, const struct domain_summary *dom, int event, int detail);
+	void (*reboot)(void *opaque, const struct domain_summary *dom);
+	void *opaque;
+};
+
+struct domain_backend;
+
+struct domain_backend_ops {
+	const char *name;
+	void (*destroy_backend)(struct domain_backend *b);
+
+	/* Listing and lookup. list: every domain, active and inactive (the caller filters). */
+	int (*list)(struct domain_backend *b, struct domain_summary **out, size_t *n, struct verr *err);
+	int (*lookup_by_uuid)(struct domain_backend *b, const uint8_t *uuid, struct domain_summary *out,
+			      struct verr *err);
+	int (*lookup_by_name)(struct domain_backend *b, const char *name, struct domain_summary *out,
+			      struct verr *err);
+	int (*lookup_by_id)(struct domain_backend *b, int id, struct domain_summary *out,
+			    struct verr *err);
+
+	/* State and description. */
+	int (*get_info)(struct domain_backend *b, const uint8_t *uuid, struct domain_info *out,
+			struct verr *err);
+	int (*get_xml)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags, char **xml,
+		       struct verr *err);
+	int (*get_max_vcpus)(struct domain_backend *b, const uint8_t *uuid, int *out, struct verr *err);
+
+	/* Definitions. define/create_xml return the (new or updated) domain in @out. */
+	int (*define_xml)(struct domain_backend *b, const char *xml, unsigned int flags,
+			  struct domain_summary *out, struct verr *err);
+	int (*undefine)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			struct verr *err);
+	int (*set_autostart)(struct domain_backend *b, const uint8_t *uuid, bool on, struct verr *err);
+
+	/* Lifecycle. @flags are the libvirt flags of the matching *Flags API (0 for the plain one). */
+	int (*create)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+		      struct verr *err);
+	int (*create_xml)(struct domain_backend *b, const char *xml, unsigned int flags,
+			  struct domain_summary *out, struct verr *err);
+	int (*destroy)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+		       struct verr *err);
+	int (*shutdown)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			struct verr *err);
+	int (*reboot)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+		      struct verr *err);
+	int (*reset)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+		     struct verr *err);
+	int (*suspend)(struct domain_backend *b, const uint8_t *uuid, struct verr *err);
+	int (*resume)(struct domain_backend *b, const uint8_t *uuid, struct verr *err);
+
+	/* Tuning. set_memory: @flags are VIR_DOMAIN_AFFECT_* | VIR_DOMAIN_MEM_MAXIMUM. */
+	int (*set_memory)(struct domain_backend *b, const uint8_t *uuid, uint64_t kib,
+			  unsigned int flags, struct verr *err);
+	int (*set_vcpus)(struct domain_backend *b, const uint8_t *uuid, unsigned int n,
+			 unsigned int flags, struct verr *err);
+	int (*get_vcpus_flags)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			       int *out, struct verr *err);
+	/*
+	 * vcpu_info: up to @maxinfo entries in @info (caller-allocated), and when @maplen > 0
+	 * the affinity of each in @cpumaps (caller-allocated, zeroed, maxinfo × maplen bytes).
+	 * Return the number of entries in @n.
+	 */
+	int (*vcpu_info)(struct domain_backend *b, const uint8_t *uuid, struct domain_vcpu_info *info,
+			 int maxinfo, uint8_t *cpumaps, int maplen, int *n, struct verr *err);
+	/* vcpu_pin_info: like above for the configured pinning of @ncpumaps vCPUs. */
+	int (*vcpu_pin_info)(struct domain_backend *b, const uint8_t *uuid, int ncpumaps,
+			     uint8_t *cpumaps, int maplen, unsigned int flags, int *n,
+			     struct verr *err);
+	int (*pin_vcpu)(struct domain_backend *b, const uint8_t *uuid, unsigned int vcpu,
+			const uint8_t *cpumap, size_t maplen, unsigned int flags, struct verr *err);
+	/* Scheduler "credit": params weight (UINT), cap (UINT). */
+	int (*sched_type)(struct domain_backend *b, const uint8_t *uuid, char **type, int *nparams,
+			  struct verr *err);
+	int (*sched_get)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			 struct domain_param **params, size_t *n, struct verr *err);
+	int (*sched_set)(struct domain_backend *b, const uint8_t *uuid, const struct domain_param *params,
+			 size_t n, unsigned int flags, struct verr *err);
+
+	/* Statistics. stats: @groups are VIR_DOMAIN_STATS_* (0 = all supported). */
+	int (*stats)(struct domain_backend *b, const uint8_t *uuid, unsigned int groups,
+		     struct domain_param **params, size_t *n, struct verr *err);
+	int (*memory_stats)(struct domain_backend *b, const uint8_t *uuid, struct domain_memory_stat *out,
+			    unsigned int max, unsigned int *n, struct verr *err);
+
+	/*
+	 * open_console: a file descriptor (pty master or socket) carrying the console @dev_name
+	 * (NULL = the first one); ownership goes to the caller, which relays it as a stream.
+	 */
+	int (*open_console)(struct domain_backend *b, const uint8_t *uuid, const char *dev_name,
+			    unsigned int flags, int *fd, struct verr *err);
+
+	/* Running domains, for the daemon's idle timeout. */
+	unsigned int (*count_active)(struct domain_backend *b);
+};
+
+struct domain_backend {
+	const struct domain_backend_ops *ops;
+	struct domain_event_sink events;
+	void *priv;
+};
+
+/*
+ * The backend the daemon ships with until domain control is wired to libxc: it knows no
+ * domains (lists are empty, lookups fail with VIR_ERR_NO_DOMAIN) and every other op is
+ * unsupported.
+ */
+struct domain_backend *domain_backend_none_new(const struct domain_event_sink *events);
+
+static inline void domain_backend_free(struct domain_backend *b)
+{
+	if (b)
+		b->ops->destroy_backend(b);
+}
+
+#endif

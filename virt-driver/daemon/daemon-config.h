@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* virtdomusd.conf: a GKeyFile with one [virtdomusd] group (docs/virtdomusd.md). */
+#ifndef VIRTD_CONFIG_H
+#define VIRTD_CONFIG_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+#include "remote/remote.h"
+
+struct daemon_config {
+	struct virtd_config rpc;
+	char *socket_dir;	/* where the sockets go; NULL = /run/libvirt or $XDG_RUNTIME_DIR/libvirt */
+	char *pidfile;
+	int timeout;		/* idle seconds before exiting; 0 = never */
+};
+
+void daemon_config_defaults(struct daemon_config *cfg);
+void daemon_config_clear(struct daemon_config *cfg);
+
+/*
+ * daemon_config_load() - read @path into @cfg. A missing file is an error only when
+ * @must_exist; unknown keys and bad values are errors that name the key.
+ */
+bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_exist,
+			GError **error);
+
+#endif
