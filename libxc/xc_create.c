@@ -183,29 +183,23 @@ static bool uuid_is_zero(const uint8_t *u)
 	return !memcmp(u, zero, 16);
 }
 
-/* Under the registry lock: name and UUID unique, the lowest free domid. */
+/* Under the registry lock: name and UUID unique (the index says), the lowest free domid. */
 static int allocate(xc_interface *xch, const xc_build_config *cfg, struct xc__record *rec)
 {
-	uint32_t *ids = NULL, domid = 1;
-	int n = xc__registry_scan(xch, &ids);
+	uint32_t *ids = NULL, domid = 1, other;
+	char uuid[37];
+	int n;
 
+	xc_uuid_format(rec->uuid, uuid);
+	for (int by_uuid = 0; by_uuid < 2; by_uuid++)
+		if (!xc__index_find(xch, by_uuid, by_uuid ? uuid : cfg->name, &other))
+			return xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
+					 cfg->name, by_uuid ? "the UUID" : "the name", other);
+	n = xc__registry_scan(xch, &ids);
 	if (n < 0)
 		return n;
-	for (int i = 0; i < n; i++) {
-		struct xc__record other;
-
-		if (ids[i] == domid)
-			domid++;
-		if (xc__record_read(xch, ids[i], &other))
-			continue;
-		if (!strcmp(other.name, cfg->name) || !memcmp(other.uuid, rec->uuid, 16)) {
-			xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
-				  cfg->name, strcmp(other.name, cfg->name) ? "the UUID" : "the name",
-				  ids[i]);
-			free(ids);
-			return -EEXIST;
-		}
-	}
+	for (int i = 0; i < n && ids[i] == domid; i++)
+		domid++;
 	free(ids);
 	rec->domid = domid;
 	return 0;
@@ -236,8 +230,10 @@ static int make_record(xc_interface *xch, const xc_build_config *cfg, struct xc_
 		r = xc__error(xch, -errno, "create: cannot create %s: %m", dir);
 	if (!r) {
 		r = xc__record_write(xch, rec);
+		if (!r)
+			r = xc__index_add(xch, rec);
 		if (r)
-			rmdir(dir);
+			xc__registry_remove(xch, rec->domid);
 	}
 	close(lock);
 	return r;

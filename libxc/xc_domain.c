@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,45 +290,40 @@ int xc_domain_list(xc_interface *xch, uint32_t **ret_domids)
 	return kept;
 }
 
-/* Does domain @domid match @what in @pass: 0 by domid, 1 by UUID, 2 by name? */
-static bool lookup_match(xc_interface *xch, uint32_t domid, const char *what, int pass)
+/* A domain with a VMM (not one still being built). */
+static bool lookup_ok(xc_interface *xch, uint32_t domid)
 {
 	struct xc__record rec;
-	uint8_t uuid[16];
-	char *end;
-	unsigned long id;
 
-	if (pass == 0) {
-		id = strtoul(what, &end, 10);
-		return what[0] >= '0' && what[0] <= '9' && !*end && id == domid;
-	}
-	if (xc__record_read(xch, domid, &rec))
-		return false;
-	if (pass == 1)
-		return !xc_uuid_parse(what, uuid) && !memcmp(rec.uuid, uuid, 16);
-	return !strcmp(rec.name, what);
+	return !xc__record_read(xch, domid, &rec) && rec.pid;
 }
 
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
 {
-	uint32_t *ids;
-	int n = xc_domain_list(xch, &ids);
+	char q[XC_QUOTED_MAX], *end;
+	unsigned long id = strtoul(what, &end, 10);
+	uint8_t uuid[16];
+	char canon[37];
+	uint32_t domid;
 
-	if (n < 0)
-		return n;
 	/* As virsh: a domid first, then a UUID, then a name (a domain may be named "2"). */
-	for (int pass = 0; pass < 3; pass++) {
-		for (int i = 0; i < n; i++) {
-			if (lookup_match(xch, ids[i], what, pass)) {
-				*ret_domid = ids[i];
-				free(ids);
-				return 0;
-			}
+	if (what[0] >= '0' && what[0] <= '9' && !*end && id && id <= UINT32_MAX &&
+	    lookup_ok(xch, id)) {
+		*ret_domid = id;
+		return 0;
+	}
+	if (!xc_uuid_parse(what, uuid)) {
+		xc_uuid_format(uuid, canon);
+		if (!xc__index_find(xch, true, canon, &domid) && lookup_ok(xch, domid)) {
+			*ret_domid = domid;
+			return 0;
 		}
 	}
-	char q[XC_QUOTED_MAX];
-
-	free(ids);
+	if (!strchr(what, '/') && !xc__index_find(xch, false, what, &domid) &&
+	    lookup_ok(xch, domid)) {
+		*ret_domid = domid;
+		return 0;
+	}
 	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'",
 			 xc__quoted(what, q));
 }
@@ -576,9 +573,23 @@ int xc_domain_reset(xc_interface *xch, xc_domain *dom)
 static void reap(xc_interface *xch, xc_domain *dom)
 {
 	const struct timespec tick = { .tv_nsec = 5000000 };
-
+	int pfd = (int)syscall(SYS_pidfd_open, dom->pid, 0);
 	bool killed = false;
 
+	/* A pidfd becomes readable the moment the process is gone: no polling delay. The pid
+	 * may be reused by then only if the process is already gone, which vmm_alive() says. */
+	if (pfd >= 0 && vmm_alive(dom)) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		if (poll(&p, 1, xch->timeout_ms) == 0) {
+			kill(dom->pid, SIGKILL);
+			killed = true;
+			poll(&p, 1, 1000);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	/* Without pidfds (or for a zombie's last moments): poll. */
 	for (int waited = 0; vmm_alive(dom); waited += 5) {
 		/* >=: a timeout that is not a multiple of the tick must still end it. */
 		if (waited >= xch->timeout_ms && !killed) {

@@ -94,8 +94,13 @@ int xc__record_read(xc_interface *xch, uint32_t domid, struct xc__record *rec);
 int xc__record_write(xc_interface *xch, const struct xc__record *rec);
 /* Every domid with a directory, ascending; free(*ret). Return: count or -errno. */
 int xc__registry_scan(xc_interface *xch, uint32_t **ret);
-/* Remove the domain's directory and everything in it. */
+/* Remove the domain's directory and everything in it, and its index links. */
 void xc__registry_remove(xc_interface *xch, uint32_t domid);
+void xc__registry_remove_files(xc_interface *xch, uint32_t domid);
+/* The index (by-name/, by-uuid/): the domid a name or UUID string belongs to, or -ENOENT. */
+int xc__index_find(xc_interface *xch, bool by_uuid, const char *key, uint32_t *domid);
+/* Link @rec's name and UUID to its domid (under the registry lock). */
+int xc__index_add(xc_interface *xch, const struct xc__record *rec);
 
 /* Is process @pid still the one that started at @start (and not a zombie)? */
 bool xc__process_alive(pid_t pid, uint64_t start);
