@@ -22,6 +22,7 @@
 #include "control.h"
 #include "log.h"
 #include "pm.h"
+#include "save.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
 #include "vm.h"
@@ -65,6 +66,7 @@ struct ctl_server {
 	unsigned int nr_listen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* ours to unlink */
 	bool paused;
+	bool saved;			/* SAVE with STOP ended the machine */
 	struct timespec started;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	/* What each pollfd of the current round is: a client, or NULL for a listener. */
@@ -84,6 +86,7 @@ struct ctl_handler {
 	int (*fn)(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body, size_t len,
 		  struct ctl_reply *r);
 	uint32_t min_len, max_len;	/* accepted body sizes */
+	unsigned int nr_fds;		/* descriptors the request must carry (in c->in_fds) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -497,6 +500,76 @@ static int do_set_memory_target(struct ctl_server *ctl, struct ctl_client *c,
 	return ret;
 }
 
+/* ---- save/restore and migration (types 32-47) ---- */
+
+static void pause_all(struct vm *vm, bool pause)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (pause)
+			vcpu_pause(vm->vcpus[i]);
+		else
+			vcpu_resume(vm->vcpus[i]);
+	}
+}
+
+/*
+ * SAVE: pause, write the stream to the client's descriptor, then end the machine (STOP)
+ * or let the guest go on. The main thread writes: the control socket waits meanwhile.
+ */
+static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+		   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_save req;
+	struct domus_ctl_save_result res = {};
+	struct save_stats st;
+	struct timespec pause_start;
+	int fd = c->in_fds[0], acc = fcntl(fd, F_GETFL), ret;
+	char err[MAX_MSG];
+
+	memcpy(&req, body, sizeof(req));
+	if (req.flags & ~DOMUS_CTL_SAVE_STOP) {
+		set_msg(r, "unknown save flags %#x", req.flags & ~DOMUS_CTL_SAVE_STOP);
+		return -EINVAL;
+	}
+	if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+		set_msg(r, "the descriptor for the saved state is not open for writing");
+		return -EBADF;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &pause_start);
+	if (!ctl->paused)
+		pause_all(ctl->vm, true);
+	ret = save_machine(ctl->vm, fd, &st, err, sizeof(err));
+	if (ret) {
+		set_msg(r, "%s", err);
+		pr_warn("save failed: %s", err);
+	} else if (req.flags & DOMUS_CTL_SAVE_STOP) {
+		ctl->saved = true;
+		vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "saved (%llu MiB in %llu ms); "
+				"the domain ends", (unsigned long long)(st.bytes >> 20),
+				(unsigned long long)(st.ns / 1000000));
+	}
+	if (!ctl->paused && !(ctl->saved && !ret))
+		pause_all(ctl->vm, false);
+	res = (struct domus_ctl_save_result){
+		.bytes = st.bytes, .pages = st.pages, .write_ns = st.ns,
+		.paused_ns = ns_since(&pause_start),
+	};
+	if (!ret) {
+		pr_info("saved %llu MiB (%llu non-zero pages) in %llu ms",
+			(unsigned long long)(st.bytes >> 20), (unsigned long long)st.pages,
+			(unsigned long long)(st.ns / 1000000));
+		memcpy(r->payload, &res, sizeof(res));
+		r->len = sizeof(res);
+	}
+	return ret;
+}
+
+void ctl_set_paused(struct ctl_server *ctl)
+{
+	if (ctl)
+		ctl->paused = true;
+}
+
 static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_HELLO] = { do_hello, 0, 64 },
 	[DOMUS_CTL_GET_INFO] = { do_get_info, 0, 0 },
@@ -507,6 +580,7 @@ static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_SUBSCRIBE] = { do_subscribe, 8, 8 },
 	[DOMUS_CTL_GET_CONSOLE] = { do_get_console, 0, 0 },
 	[DOMUS_CTL_SET_MEMORY_TARGET] = { do_set_memory_target, 8, 8 },
+	[DOMUS_CTL_SAVE] = { do_save, 8, 8, 1 },
 };
 
 /* Run one complete request and queue its reply (then the state event it caused, if any). */
@@ -525,8 +599,9 @@ static void dispatch(struct ctl_server *ctl, struct ctl_client *c)
 	} else if (!h) {
 		set_msg(&r, "unknown request type %u", type);
 		status = -EOPNOTSUPP;
-	} else if (c->nr_in_fds || c->fds_lost) {
-		set_msg(&r, "request type %u takes no file descriptors", type);
+	} else if (c->nr_in_fds != h->nr_fds || c->fds_lost) {
+		set_msg(&r, "request type %u takes %u file descriptor(s), not %u%s", type,
+			h->nr_fds, c->nr_in_fds, c->fds_lost ? " and more" : "");
 		status = -EINVAL;
 	} else if (len < h->min_len || len > h->max_len) {
 		set_msg(&r, "request type %u: body of %u bytes, expected %u to %u", type, len,
@@ -859,6 +934,8 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 		return;
 	vm = ctl->vm;
 	end_state(status, &state, &reason);
+	if (ctl->saved && status == DOMUS_EXIT_STOPPED)
+		reason = DOMUS_CTL_REASON_SAVED;
 	pthread_mutex_lock(&vm->exit_lock);
 	snprintf(msg, sizeof(msg), "%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);

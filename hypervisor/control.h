@@ -48,6 +48,9 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
  */
 void ctl_machine_ended(struct ctl_server *ctl, int status);
 
+/* The vCPUs were started paused (--paused): GET_INFO says so, UNPAUSE starts them. */
+void ctl_set_paused(struct ctl_server *ctl);
+
 /* Close every connection and the listening sockets, remove --control's path. NULL-safe. */
 struct ctl_server *ctl_free(struct ctl_server *ctl);
 

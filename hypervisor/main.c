@@ -26,6 +26,7 @@
 #include "log.h"
 #include "pci.h"
 #include "pm.h"
+#include "save.h"
 #include "testdev.h"
 #include "uart.h"
 #include "vcpu.h"
@@ -43,6 +44,13 @@
 int log_verbose;
 static struct ctl_config control_cfg = { .listen_fd = -1 };
 static struct ctl_server *control;
+
+/* --restore and --paused (save.h, docs/savestate.md). */
+static struct restore_opts {
+	const char *arg;		/* FILE or fd=N */
+	bool paused;			/* start with the vCPUs paused */
+	bool mem_given, vcpus_given;	/* must then match the saved machine */
+} restore_opts;
 
 struct mapped_file {
 	void *data;
@@ -79,6 +87,10 @@ static void usage(FILE *f)
 		"      --control PATH     serve the control protocol (libxc, domus-xc) on a Unix\n"
 		"                         socket at PATH, mode 0600, removed at exit\n"
 		"      --control-fd N     serve it on the inherited listening socket N\n"
+		"      --restore FILE     continue a saved domain (a file from the control\n"
+		"                         protocol's SAVE; fd=N for an inherited descriptor)\n"
+		"                         with the same device options; no --kernel\n"
+		"      --paused           start with the vCPUs paused (control UNPAUSE runs them)\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -158,6 +170,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG,
 	       OPT_BALLOON, OPT_NET };
 	enum { OPT_CONTROL = 512, OPT_CONTROL_FD };
+	enum { OPT_RESTORE = 768, OPT_PAUSED };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -173,6 +186,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -187,6 +202,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 
 		switch (c) {
 		case 'k': cfg->kernel = optarg; break;
+		case OPT_RESTORE: restore_opts.arg = optarg; break;
+		case OPT_PAUSED: restore_opts.paused = true; break;
 		case 'i': cfg->initrd = optarg; break;
 		case 'c': cfg->cmdline = optarg; break;
 		case 'm':
@@ -196,6 +213,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 				       "like 256M or 1G", optarg);
 				return -1;
 			}
+			restore_opts.mem_given = true;
 			break;
 		case 'p':
 			cfg->nr_vcpus = strtoul(optarg, &end, 10);
@@ -204,6 +222,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 				       MAX_VCPUS);
 				return -1;
 			}
+			restore_opts.vcpus_given = true;
 			break;
 		case OPT_CONSOLE:
 			if (console_parse(optarg, &cfg->console)) {
@@ -247,7 +266,11 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return -1;
 	}
-	if (!cfg->kernel) {
+	if (restore_opts.arg && (cfg->kernel || cfg->initrd)) {
+		pr_err("--restore continues a saved domain: --kernel and --initrd do not apply");
+		return -1;
+	}
+	if (!cfg->kernel && !restore_opts.arg) {
 		pr_err("no kernel given: use --kernel PATH (see --help)");
 		return -1;
 	}
@@ -493,6 +516,74 @@ static void handle_console(struct vm *vm, int fd, int *presses)
 	}
 }
 
+/* --restore's stream, from its MACHINE record until the machine is built. */
+struct restore_src {
+	int fd;
+	char name[64];
+	struct ss_reader r;
+	struct restore_machine rm;
+};
+
+/* Open FILE or fd=N and read what the machine must look like; adjust @cfg to it. */
+static int restore_open(struct vm_config *cfg, struct restore_src *src)
+{
+	const char *arg = restore_opts.arg;
+	int ret;
+
+	if (!strncmp(arg, "fd=", 3)) {
+		if (ctl_parse_fd(arg + 3, &src->fd) || fcntl(src->fd, F_SETFD, FD_CLOEXEC) < 0) {
+			pr_err("--restore %s: not an open file descriptor", arg);
+			return -EBADF;
+		}
+	} else if ((src->fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0) {
+		pr_err("--restore %s: %s", arg, strerror(errno));
+		return -errno;
+	}
+	snprintf(src->name, sizeof(src->name), "%s", arg);
+	ss_reader_init(&src->r, src->fd, src->name);
+	ret = restore_begin(&src->r, &src->rm);
+	if (ret) {
+		pr_err("cannot restore: %s", src->r.err);
+		return ret;
+	}
+	if ((restore_opts.mem_given && cfg->mem_size != src->rm.m.mem_size) ||
+	    (restore_opts.vcpus_given && cfg->nr_vcpus != src->rm.m.nr_vcpus)) {
+		pr_err("cannot restore: %s holds a machine with %llu MiB and %u vCPUs; --memory "
+		       "and --vcpus may be left out, but not differ", arg,
+		       (unsigned long long)(src->rm.m.mem_size >> 20), src->rm.m.nr_vcpus);
+		return -EINVAL;
+	}
+	cfg->mem_size = src->rm.m.mem_size;
+	cfg->nr_vcpus = src->rm.m.nr_vcpus;
+	return 0;
+}
+
+static int restore_run(struct vm *vm, struct restore_src *src)
+{
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = restore_machine(vm, &src->r, &src->rm);
+	if (ret) {
+		pr_err("cannot restore: %s", src->r.err);
+		return ret;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("restored from %s (%llu MiB of stream, written by domus-vmm %s) in %lld ms",
+		src->name, (unsigned long long)(src->r.offset >> 20), src->rm.m.vmm_version,
+		(long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	return 0;
+}
+
+static void restore_close(struct restore_src *src)
+{
+	ss_reader_release(&src->r);
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
 /* The VMM thread: wait for signals, console input and the end of the machine. */
 static void main_loop(struct vm *vm, int sfd)
 {
@@ -540,7 +631,8 @@ static int run_machine(struct vm *vm, int sfd)
 	int status;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = vcpu_start(vm->vcpus[i]);
+		int ret = vcpu_start_as(vm->vcpus[i],
+					restore_opts.paused ? VCPU_PAUSED : VCPU_RUNNING);
 
 		if (ret) {
 			vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot start vcpu %u: %s", i,
@@ -584,7 +676,8 @@ static void free_machine(struct vm *vm)
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
-	struct boot_entry entry;
+	struct boot_entry entry = {};
+	struct restore_src rs = { .fd = -1 };
 	struct vm *vm = NULL;
 	int sfd, status = DOMUS_EXIT_HOST_ERROR;
 
@@ -599,16 +692,26 @@ int main(int argc, char **argv)
 		return DOMUS_EXIT_HOST_ERROR;
 	}
 	sfd = block_signals();
-	if (sfd < 0 || vm_create(&cfg, &vm))
+	if (sfd < 0 || (restore_opts.arg && restore_open(&cfg, &rs)) || vm_create(&cfg, &vm))
 		goto out;
 	vm->nr_vcpus = cfg.nr_vcpus;
-	if (cpuid_init(vm) || create_devices(vm, &cfg) || build_acpi(vm) ||
-	    load_kernel(vm, &cfg, &entry) || create_vcpus(vm, &entry) ||
-	    ctl_create(vm, &control_cfg, &control))
+	if (cpuid_init(vm) || create_devices(vm, &cfg))
 		goto out;
+	/* A restored machine starts from zeroed RAM: the stream holds everything else. */
+	if (restore_opts.arg ? create_vcpus(vm, &entry) || restore_run(vm, &rs) :
+			       build_acpi(vm) || load_kernel(vm, &cfg, &entry) ||
+			       create_vcpus(vm, &entry))
+		goto out;
+	if (ctl_create(vm, &control_cfg, &control))
+		goto out;
+	if (restore_opts.paused) {
+		ctl_set_paused(control);
+		pr_info("the vCPUs start paused (--paused)");
+	}
 	status = run_machine(vm, sfd);
 	ctl_machine_ended(control, status);
 out:
+	restore_close(&rs);
 	control = ctl_free(control);
 	free_machine(vm);
 	release_config(&cfg);

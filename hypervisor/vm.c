@@ -178,6 +178,7 @@ void vm_free(struct vm *vm)
 	free(vm->pio.ranges);
 	free(vm->mmio.ranges);
 	free(vm->cpuid);
+	free(vm->state_msrs);
 	free(vm->routes);
 	free(vm->vcpus);
 	free(vm);

@@ -77,6 +77,8 @@ struct vm {
 	int vm_fd;
 	int run_size;			/* mmap size of each vCPU's struct kvm_run */
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
+	uint32_t *state_msrs;		/* msr_state_list(): built at the first save */
+	int nr_state_msrs;
 
 	int ram_fd;			/* memfd: shareable for save/restore and migration */
 	uint8_t *ram;			/* low RAM at 0, the rest at ram + lowmem (GPA 4 GiB) */

@@ -73,6 +73,9 @@ enum domus_ctl_type {
 	DOMUS_CTL_GET_CONSOLE = 8,	/* empty; -> one fd: the guest's serial console */
 	DOMUS_CTL_SET_MEMORY_TARGET = 9, /* struct domus_ctl_memory_target (balloon) */
 
+	/* Save/restore and migration: types 32-47 (docs/savestate.md). */
+	DOMUS_CTL_SAVE = 32,		/* struct domus_ctl_save + one fd; -> domus_ctl_save_result */
+
 	DOMUS_CTL_EVENT_STATE = 0x4001,	/* event (id 0): struct domus_ctl_event_state */
 };
 
@@ -131,6 +134,7 @@ enum domus_ctl_reason {
 	DOMUS_CTL_REASON_DESTROYED = 6,	/* stopped by the host (DESTROY, signals): status 4 */
 	DOMUS_CTL_REASON_HOST_ERROR = 7, /* the VMM failed: exit status 1 */
 	DOMUS_CTL_REASON_TEST_EXIT = 8,	/* the test device's exit port: status 64 + N */
+	DOMUS_CTL_REASON_SAVED = 32,	/* SAVE with DOMUS_CTL_SAVE_STOP: exit status 4 */
 };
 
 /* GET_INFO reply payload, followed by nr_vcpus struct domus_ctl_vcpu_info. */
@@ -188,6 +192,30 @@ struct domus_ctl_memory_target {
 	uint64_t target_bytes;	/* what the guest should keep; <= mem_bytes */
 };
 _Static_assert(sizeof(struct domus_ctl_memory_target) == 8, "wire size");
+
+/*
+ * SAVE request body; the request carries one descriptor (SCM_RIGHTS) open for writing: a
+ * file, pipe or socket that gets the saved-state stream (docs/savestate.md). The VMM
+ * pauses the vCPUs, writes the whole stream (the control socket waits meanwhile), syncs it
+ * if it is a regular file, then either ends (DOMUS_CTL_SAVE_STOP: exit status 4, the last
+ * event is "shutdown: saved") or resumes the guest, unless it was paused before.
+ */
+#define DOMUS_CTL_SAVE_STOP	(1u << 0)	/* end the domain once the stream is written */
+
+struct domus_ctl_save {
+	uint32_t flags;		/* DOMUS_CTL_SAVE_*; unknown bits: -EINVAL */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_save) == 8, "wire size");
+
+/* SAVE reply payload. */
+struct domus_ctl_save_result {
+	uint64_t bytes;		/* length of the stream written */
+	uint64_t pages;		/* 4 KiB pages of RAM in it (zero pages are left out) */
+	uint64_t write_ns;	/* time spent writing (and syncing) */
+	uint64_t paused_ns;	/* how long the guest was paused for it */
+};
+_Static_assert(sizeof(struct domus_ctl_save_result) == 32, "wire size");
 
 /* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
 struct domus_ctl_event_state {
