@@ -103,7 +103,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 the guest powered off, 1 host error or bad usage, 2 the guest\n"
 		"rebooted, 3 the guest crashed (triple fault, KVM internal error), 4 stopped by\n"
-		"the host, 64+N the test device's exit N.\n",
+		"the host or saved, 64+N the test device's exit N.\n",
 		MAX_VCPUS);
 }
 
