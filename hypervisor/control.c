@@ -21,6 +21,7 @@
 #include "console.h"
 #include "control.h"
 #include "log.h"
+#include "migrate.h"
 #include "pm.h"
 #include "save.h"
 #include "vcpu.h"
@@ -67,6 +68,7 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* ours to unlink */
 	bool paused;
 	bool saved;			/* SAVE with STOP ended the machine */
+	bool migrated;			/* MIGRATE_SEND ended it */
 	struct timespec started;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	/* What each pollfd of the current round is: a client, or NULL for a listener. */
@@ -502,16 +504,6 @@ static int do_set_memory_target(struct ctl_server *ctl, struct ctl_client *c,
 
 /* ---- save/restore and migration (types 32-47) ---- */
 
-static void pause_all(struct vm *vm, bool pause)
-{
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		if (pause)
-			vcpu_pause(vm->vcpus[i]);
-		else
-			vcpu_resume(vm->vcpus[i]);
-	}
-}
-
 /*
  * SAVE: pause, write the stream to the client's descriptor, then end the machine (STOP)
  * or let the guest go on. The main thread writes: the control socket waits meanwhile.
@@ -537,7 +529,7 @@ static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *
 	}
 	clock_gettime(CLOCK_MONOTONIC, &pause_start);
 	if (!ctl->paused)
-		pause_all(ctl->vm, true);
+		vcpu_pause_all(ctl->vm, true);
 	ret = save_machine(ctl->vm, fd, &st, err, sizeof(err));
 	if (ret) {
 		set_msg(r, "%s", err);
@@ -549,7 +541,7 @@ static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *
 				(unsigned long long)(st.ns / 1000000));
 	}
 	if (!ctl->paused && !(ctl->saved && !ret))
-		pause_all(ctl->vm, false);
+		vcpu_pause_all(ctl->vm, false);
 	res = (struct domus_ctl_save_result){
 		.bytes = st.bytes, .pages = st.pages, .write_ns = st.ns,
 		.paused_ns = ns_since(&pause_start),
@@ -562,6 +554,53 @@ static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *
 		r->len = sizeof(res);
 	}
 	return ret;
+}
+
+/* MIGRATE_SEND: the guest goes to the peer of the descriptor; ends here once it is there. */
+static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_migrate req;
+	struct migrate_params p;
+	struct migrate_stats st;
+	struct domus_ctl_migrate_result res;
+	int fd = c->in_fds[0], acc = fcntl(fd, F_GETFL), ret;
+	char err[MAX_MSG];
+
+	memcpy(&req, body, sizeof(req));
+	if (req.flags) {
+		set_msg(r, "unknown migration flags %#x", req.flags);
+		return -EINVAL;
+	}
+	if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+		set_msg(r, "the migration descriptor is not open for writing");
+		return -EBADF;
+	}
+	p = (struct migrate_params){
+		.max_downtime_ms = req.max_downtime_ms ? : MIGRATE_DEFAULT_DOWNTIME_MS,
+		.bandwidth = req.bandwidth,
+	};
+	pr_info("migrating (max downtime %u ms, bandwidth %s)", p.max_downtime_ms,
+		p.bandwidth ? "limited" : "unlimited");
+	ret = migrate_send(ctl->vm, fd, ctl->paused, &p, &st, err, sizeof(err));
+	if (ret) {
+		set_msg(r, "%s", err);
+		pr_warn("migration failed, the domain runs on here: %s", err);
+		return ret;
+	}
+	ctl->migrated = true;
+	vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "migrated (%llu MiB in %u rounds, "
+			"%llu ms; downtime %llu ms); the domain ends here",
+			(unsigned long long)(st.bytes >> 20), st.rounds,
+			(unsigned long long)(st.total_ns / 1000000),
+			(unsigned long long)(st.downtime_ns / 1000000));
+	res = (struct domus_ctl_migrate_result){
+		.bytes = st.bytes, .pages = st.pages, .total_ns = st.total_ns,
+		.downtime_ns = st.downtime_ns, .rounds = st.rounds, .final_pages = st.final_pages,
+	};
+	memcpy(r->payload, &res, sizeof(res));
+	r->len = sizeof(res);
+	return 0;
 }
 
 void ctl_set_paused(struct ctl_server *ctl)
@@ -581,6 +620,7 @@ static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_GET_CONSOLE] = { do_get_console, 0, 0 },
 	[DOMUS_CTL_SET_MEMORY_TARGET] = { do_set_memory_target, 8, 8 },
 	[DOMUS_CTL_SAVE] = { do_save, 8, 8, 1 },
+	[DOMUS_CTL_MIGRATE_SEND] = { do_migrate_send, 16, 16, 1 },
 };
 
 /* Run one complete request and queue its reply (then the state event it caused, if any). */
@@ -936,6 +976,8 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 	end_state(status, &state, &reason);
 	if (ctl->saved && status == DOMUS_EXIT_STOPPED)
 		reason = DOMUS_CTL_REASON_SAVED;
+	if (ctl->migrated && status == DOMUS_EXIT_STOPPED)
+		reason = DOMUS_CTL_REASON_MIGRATED;
 	pthread_mutex_lock(&vm->exit_lock);
 	snprintf(msg, sizeof(msg), "%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);

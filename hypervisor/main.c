@@ -25,6 +25,7 @@
 #include "layout.h"
 #include "log.h"
 #include "pci.h"
+#include "migrate.h"
 #include "pm.h"
 #include "save.h"
 #include "testdev.h"
@@ -49,6 +50,7 @@ static struct ctl_server *control;
 static struct restore_opts {
 	const char *arg;		/* FILE or fd=N */
 	bool paused;			/* start with the vCPUs paused */
+	bool incoming;			/* --incoming: a migration stream, then the handshake */
 	bool mem_given, vcpus_given;	/* must then match the saved machine */
 } restore_opts;
 
@@ -90,6 +92,9 @@ static void usage(FILE *f)
 		"      --restore FILE     continue a saved domain (a file from the control\n"
 		"                         protocol's SAVE; fd=N for an inherited descriptor)\n"
 		"                         with the same device options; no --kernel\n"
+		"      --incoming fd=N    receive a live migration on the inherited socket N\n"
+		"                         (control MIGRATE_SEND on the source); device options\n"
+		"                         as for --restore\n"
 		"      --paused           start with the vCPUs paused (control UNPAUSE runs them)\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
@@ -170,7 +175,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG,
 	       OPT_BALLOON, OPT_NET };
 	enum { OPT_CONTROL = 512, OPT_CONTROL_FD };
-	enum { OPT_RESTORE = 768, OPT_PAUSED };
+	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -188,6 +193,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -204,6 +210,14 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		case 'k': cfg->kernel = optarg; break;
 		case OPT_RESTORE: restore_opts.arg = optarg; break;
 		case OPT_PAUSED: restore_opts.paused = true; break;
+		case OPT_INCOMING:
+			if (strncmp(optarg, "fd=", 3)) {
+				pr_err("--incoming %s: expected fd=N, a connected socket", optarg);
+				return -1;
+			}
+			restore_opts.arg = optarg;
+			restore_opts.incoming = true;
+			break;
 		case 'i': cfg->initrd = optarg; break;
 		case 'c': cfg->cmdline = optarg; break;
 		case 'm':
@@ -267,7 +281,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		return -1;
 	}
 	if (restore_opts.arg && (cfg->kernel || cfg->initrd)) {
-		pr_err("--restore continues a saved domain: --kernel and --initrd do not apply");
+		pr_err("%s continues a saved domain: --kernel and --initrd do not apply",
+		       restore_opts.incoming ? "--incoming" : "--restore");
 		return -1;
 	}
 	if (!cfg->kernel && !restore_opts.arg) {
@@ -569,9 +584,19 @@ static int restore_run(struct vm *vm, struct restore_src *src)
 		pr_err("cannot restore: %s", src->r.err);
 		return ret;
 	}
+	if (restore_opts.incoming) {
+		char err[256];
+
+		ret = migrate_incoming_confirm(src->fd, err, sizeof(err));
+		if (ret) {
+			pr_err("incoming migration: %s", err);
+			return ret;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pr_info("restored from %s (%llu MiB of stream, written by domus-vmm %s) in %lld ms",
-		src->name, (unsigned long long)(src->r.offset >> 20), src->rm.m.vmm_version,
+	pr_info("%s %s (%llu MiB of stream, written by domus-vmm %s) in %lld ms",
+		restore_opts.incoming ? "migration received on" : "restored from", src->name,
+		(unsigned long long)(src->r.offset >> 20), src->rm.m.vmm_version,
 		(long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	return 0;
 }

@@ -7,12 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -27,31 +25,12 @@
 
 _Static_assert(sizeof(struct uart_state) == 14 + UART_FIFO_SIZE, "UART record layout");
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int __attribute__((format(printf, 4, 5)))
-save_error(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
 static struct virtio_dev *slot_virtio(struct vm *vm, unsigned int slot)
 {
 	return virtio_pci_of(pci_bus_slot(vm->pci, slot));
 }
 
-static void quiesce_devices(struct vm *vm, bool stop)
+void save_quiesce(struct vm *vm, bool stop)
 {
 	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
 		struct virtio_dev *dev = slot_virtio(vm, slot);
@@ -63,7 +42,7 @@ static void quiesce_devices(struct vm *vm, bool stop)
 	}
 }
 
-static int write_machine(struct vm *vm, struct ss_writer *w)
+int save_write_machine(struct vm *vm, struct ss_writer *w)
 {
 	struct {
 		struct ss_machine m;
@@ -111,6 +90,12 @@ static int write_run(struct vm *vm, struct ss_writer *w, uint64_t first, uint32_
 		{ vm->ram + first * SS_PAGE_SIZE, (size_t)nr * SS_PAGE_SIZE },
 	};
 
+	/* A running guest may write the pages while they go out: checksum a copy. */
+	if (w->bounce) {
+		memcpy(w->bounce, iov[1].iov_base, iov[1].iov_len);
+		iov[1].iov_base = w->bounce;
+	}
+
 	return ss_write_recordv(w, SS_REC_PAGES, SS_F_MANDATORY, iov, 2);
 }
 
@@ -145,7 +130,7 @@ static int write_extent(struct vm *vm, struct ss_writer *w, uint64_t first, uint
  * Holes in the memfd (never touched, or given to the balloon) are skipped without reading
  * them: a read would allocate shmem pages just to find zeroes.
  */
-static int write_memory(struct vm *vm, struct ss_writer *w, struct save_stats *st)
+int save_write_memory(struct vm *vm, struct ss_writer *w, struct save_stats *st)
 {
 	uint64_t total = vm->mem_size / SS_PAGE_SIZE;
 	off_t off = 0;
@@ -229,16 +214,16 @@ static int write_cpu_state(struct vm *vm, struct ss_writer *w, char *err, size_t
 	int ret;
 
 	if (!st)
-		return save_error(err, errlen, -ENOMEM, "out of memory");
+		return ss_error(err, errlen, -ENOMEM, "out of memory");
 	ret = vm_save_state(vm, &vst);
 	if (ret)
-		return save_error(err, errlen, ret, "cannot read the irqchip/PIT/clock state: %s",
+		return ss_error(err, errlen, ret, "cannot read the irqchip/PIT/clock state: %s",
 				  strerror(-ret));
 	ret = ss_write_record(w, SS_REC_VM, SS_F_MANDATORY, &vst, sizeof(vst));
 	for (unsigned int i = 0; !ret && i < vm->nr_vcpus; i++) {
 		ret = vcpu_save_state(vm->vcpus[i], st);
 		if (ret)
-			return save_error(err, errlen, ret, "cannot read the state of vcpu %u: %s",
+			return ss_error(err, errlen, ret, "cannot read the state of vcpu %u: %s",
 					  i, strerror(-ret));
 		ret = write_vcpu(w, i, st);
 	}
@@ -279,47 +264,93 @@ static int write_devices(struct vm *vm, struct ss_writer *w)
 	return ret;
 }
 
+int save_write_state(struct vm *vm, struct ss_writer *w, char *err, size_t errlen)
+{
+	int ret = write_cpu_state(vm, w, err, errlen);
+
+	if (ret)
+		return err[0] ? ret : ss_error(err, errlen, ret, "cannot write the saved "
+						  "state: %s", strerror(-ret));
+	ret = write_devices(vm, w);
+	if (!ret)
+		ret = ss_write_record(w, SS_REC_END, SS_F_MANDATORY, NULL, 0);
+	if (ret)
+		return ss_error(err, errlen, ret, "cannot write the saved state: %s",
+				  strerror(-ret));
+	return 0;
+}
+
 static int write_stream(struct vm *vm, struct ss_writer *w, struct save_stats *st, char *err,
 			size_t errlen)
 {
 	int ret = ss_write_header(w, 0);
 
 	if (!ret)
-		ret = write_machine(vm, w);
+		ret = save_write_machine(vm, w);
 	if (!ret)
-		ret = write_memory(vm, w, st);
+		ret = save_write_memory(vm, w, st);
 	if (ret)
-		return save_error(err, errlen, ret, "cannot write the saved state: %s",
+		return ss_error(err, errlen, ret, "cannot write the saved state: %s",
 				  strerror(-ret));
-	ret = write_cpu_state(vm, w, err, errlen);
-	if (ret)
-		return err[0] ? ret : save_error(err, errlen, ret, "cannot write the saved "
-						  "state: %s", strerror(-ret));
-	ret = write_devices(vm, w);
-	if (!ret)
-		ret = ss_write_record(w, SS_REC_END, SS_F_MANDATORY, NULL, 0);
-	if (ret)
-		return save_error(err, errlen, ret, "cannot write the saved state: %s",
-				  strerror(-ret));
-	return 0;
+	return save_write_state(vm, w, err, errlen);
+}
+
+/* A zero page goes as ZERO_PAGES (the receiver may hold an older copy), runs of both. */
+static int write_zero_run(struct ss_writer *w, uint64_t first, uint32_t nr)
+{
+	struct ss_pages hdr = { .first = first, .nr = nr };
+
+	return ss_write_record(w, SS_REC_ZERO_PAGES, SS_F_MANDATORY, &hdr, sizeof(hdr));
+}
+
+int save_write_dirty(struct vm *vm, struct ss_writer *w, const uint64_t *bitmap,
+		     struct save_stats *st)
+{
+	uint64_t pages = vm->mem_size / SS_PAGE_SIZE, run = 0;
+	uint32_t nr = 0;
+	bool zero_run = false;
+	int ret = 0;
+
+	for (uint64_t p = 0; p <= pages && !ret; p++) {
+		bool dirty = p < pages && (bitmap[p / 64] & (1ULL << (p % 64)));
+		bool zero = dirty && page_is_zero(vm->ram + p * SS_PAGE_SIZE);
+
+		if (nr && (!dirty || zero != zero_run || p != run + nr ||
+			   nr == SS_PAGES_PER_RECORD)) {
+			ret = zero_run ? write_zero_run(w, run, nr) : write_run(vm, w, run, nr);
+			nr = 0;
+		}
+		if (!dirty)
+			continue;
+		if (!nr) {
+			run = p;
+			zero_run = zero;
+		}
+		nr++;
+		if (zero)
+			st->zero_pages++;
+		else
+			st->pages++;
+	}
+	return ret;
 }
 
 int save_machine(struct vm *vm, int fd, struct save_stats *st, char *err, size_t errlen)
 {
 	struct ss_writer w = { .fd = fd };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = ss_now_ns();
 	struct stat sb;
 	int ret;
 
 	*st = (struct save_stats){};
 	err[0] = '\0';
-	quiesce_devices(vm, true);
+	save_quiesce(vm, true);
 	ret = write_stream(vm, &w, st, err, errlen);
-	quiesce_devices(vm, false);
+	save_quiesce(vm, false);
 	/* A file must be on disk before the caller may throw the domain away. */
 	if (!ret && !fstat(fd, &sb) && S_ISREG(sb.st_mode) && fdatasync(fd) < 0)
-		ret = save_error(err, errlen, -errno, "cannot sync the saved state: %m");
+		ret = ss_error(err, errlen, -errno, "cannot sync the saved state: %m");
 	st->bytes = w.bytes;
-	st->ns = now_ns() - t0;
+	st->ns = ss_now_ns() - t0;
 	return ret;
 }

@@ -10,6 +10,7 @@
 #ifndef DOMUS_SAVE_H
 #define DOMUS_SAVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,19 @@ struct save_stats {
 
 /* Write the machine to @fd. Return: 0 or -errno with @err saying what failed. */
 int save_machine(struct vm *vm, int fd, struct save_stats *st, char *err, size_t errlen)
+	_must_check_;
+
+/* The pieces, for live migration (migrate.c): */
+/* Quiesce (@stop) or release every virtio device (see virtio_pci_quiesce). */
+void save_quiesce(struct vm *vm, bool stop);
+int save_write_machine(struct vm *vm, struct ss_writer *w) _must_check_;
+/* Every non-zero page. */
+int save_write_memory(struct vm *vm, struct ss_writer *w, struct save_stats *st) _must_check_;
+/* The pages set in @bitmap (one bit per page of the RAM file): PAGES, or ZERO_PAGES. */
+int save_write_dirty(struct vm *vm, struct ss_writer *w, const uint64_t *bitmap,
+		     struct save_stats *st) _must_check_;
+/* VM, vCPU and device state, then END; vCPUs paused, devices quiesced. */
+int save_write_state(struct vm *vm, struct ss_writer *w, char *err, size_t errlen)
 	_must_check_;
 
 /* What the MACHINE record says, read before the machine is built. */

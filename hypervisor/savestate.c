@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "savestate.h"
@@ -72,8 +73,31 @@ uint32_t ss_crc32c(uint32_t crc, const void *buf, size_t len)
 
 /* ---- writing ---- */
 
+uint64_t ss_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Bandwidth limit: sleep until the bytes written so far are due. */
+static void pace(struct ss_writer *w)
+{
+	uint64_t due, now;
+
+	if (!w->rate)
+		return;
+	due = w->start_ns + (uint64_t)((double)w->bytes * 1e9 / (double)w->rate);
+	now = ss_now_ns();
+	if (due > now)
+		nanosleep(&(struct timespec){ (due - now) / 1000000000ULL,
+					      (due - now) % 1000000000ULL }, NULL);
+}
+
 static int write_all(struct ss_writer *w, struct iovec *iov, int n)
 {
+	pace(w);
 	while (n > 0) {
 		ssize_t done = writev(w->fd, iov, n);
 
@@ -136,6 +160,16 @@ int ss_write_record(struct ss_writer *w, uint32_t type, uint32_t flags, const vo
 	struct iovec iov = { (void *)body, len };
 
 	return ss_write_recordv(w, type, flags, &iov, len ? 1 : 0);
+}
+
+int ss_error(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 /* ---- reading ---- */

@@ -164,12 +164,19 @@ _Static_assert(sizeof(struct ss_virtio) == 40 + 144 + 320, "wire size");
 #define SS_VIRTIO_MSIX_MASKED	(1u << 2)
 
 uint32_t ss_crc32c(uint32_t crc, const void *buf, size_t len);
+uint64_t ss_now_ns(void);		/* CLOCK_MONOTONIC */
+/* Format @fmt into @err and return @ret (for the save and migration code's messages). */
+int ss_error(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* ---- writing ---- */
 
 struct ss_writer {
 	int fd;
 	uint64_t bytes;		/* written so far */
+	uint64_t rate;		/* bytes per second at most (migration); 0: no limit */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC when the rate counts from */
+	uint8_t *bounce;	/* live: pages are copied here first (the guest runs), 1 MiB */
 };
 
 int ss_write_header(struct ss_writer *w, uint32_t flags) _must_check_;

@@ -390,6 +390,16 @@ void vcpu_stop(struct vcpu *vcpu)
 	}
 }
 
+void vcpu_pause_all(struct vm *vm, bool pause)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (pause)
+			vcpu_pause(vm->vcpus[i]);
+		else
+			vcpu_resume(vm->vcpus[i]);
+	}
+}
+
 enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu)
 {
 	enum vcpu_run_state s;

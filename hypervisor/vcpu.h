@@ -82,6 +82,8 @@ int vcpu_start_as(struct vcpu *vcpu, enum vcpu_run_state target) _must_check_;
 void vcpu_pause(struct vcpu *vcpu);
 void vcpu_resume(struct vcpu *vcpu);
 void vcpu_stop(struct vcpu *vcpu);	/* stops and joins the thread */
+/* Pause (or resume) every vCPU of @vm; returns when all are there. Main thread. */
+void vcpu_pause_all(struct vm *vm, bool pause);
 enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu);
 
 /* Only while the vCPU is not running (CREATED, PAUSED or STOPPED). */

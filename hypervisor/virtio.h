@@ -55,6 +55,7 @@ struct ss_virtio;
 
 /* One request: the chain starting at @head, as host iovecs (readable first, then writable). */
 struct vq_elem {
+	struct vm *vm;			/* whose RAM the segments are in (dirty tracking) */
 	uint16_t head;
 	unsigned int nr_out;		/* device-readable segments: iov[0..nr_out) */
 	unsigned int nr_in;		/* device-writable: iov[nr_out..nr_out+nr_in) */

@@ -126,6 +126,8 @@ static void punch(struct vballoon *vb, struct punch_run *run)
 			pr_warn("virtio-balloon: cannot return guest memory to the host: %m");
 		vb->punch_warned = true;
 	}
+	/* The pages now read zero: a live migration must send them again. */
+	vm_mark_dirty(vb->vm, vb->vm->ram + run->start, run->len);
 	run->len = 0;
 }
 

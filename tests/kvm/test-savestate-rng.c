@@ -5,7 +5,9 @@
  * reports each completed request (REPORT_BASE + n), then sleeps a timer tick; every request
  * must come back full, and differ from the one before. Restored in the middle, the device must carry on from the
  * saved ring indices: a device that restarted at index 0 would see the driver's avail index
- * run ahead by more than the ring size (NEEDS_RESET) or never answer (timeout).
+ * run ahead by more than the ring size (NEEDS_RESET) or never answer (timeout), and a used
+ * ring that missed the device's writes (a migration without the VMM's own dirty marks)
+ * would lag behind the driver's count of completions.
  * After REQUESTS requests it prints "test-savestate-rng: ok" and exits 0.
  *
  * Host side: domus-vmm --test-device --rng (see savestate-test).
@@ -36,6 +38,9 @@ int guest_main(void)
 
 		GUEST_ASSERT(vq_transfer(&vq, &b, 1, &len));
 		GUEST_ASSERT_EQ(len, 64);
+		/* Exactly one completion per request: a stale used ring would be behind. */
+		GUEST_ASSERT_EQ(READ_ONCE(vq.used->idx), vq.last_used);
+		GUEST_ASSERT_EQ(vq.last_used, (uint16_t)n);
 		for (unsigned int i = 0; i < 64; i++)
 			same &= cur[i] == prev[i];
 		GUEST_ASSERT(!same);

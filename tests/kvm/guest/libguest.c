@@ -53,9 +53,13 @@ void *memcpy(void *dst, const void *src, size_t n)
 void guest_exit(uint32_t code)
 {
 	outl(TESTDEV_PORT_EXIT, code);
-	/* Only reached if the VMM ignored the exit port: stop here, the host's timeout fails us. */
-	for (;;)
-		__asm__ __volatile__("cli; hlt");
+	/* The VMM stops the vCPU; until it does (or if it ignored the port) stay here. */
+	for (;;) {
+		if (guest_in_user())
+			cpu_relax();	/* no cli/hlt at CPL 3 */
+		else
+			__asm__ __volatile__("cli; hlt");
+	}
 }
 
 void uart_putc(char c)
