@@ -169,6 +169,33 @@ static void release_config(struct vm_config *cfg)
 	cfg->nr_nets = 0;
 }
 
+/*
+ * Lock every disk image; for @wait_ms retry an image another process holds (the source
+ * of a migration, exiting). Return: 0 or -1 (logged).
+ */
+static int lock_disks(const struct vm_config *cfg, int wait_ms)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		char err[256] = "";
+		int ret;
+
+		for (int waited = 0;; waited += 10) {
+			ret = vblk_config_lock(&cfg->disks[i], err, sizeof(err));
+			if (ret != -EBUSY || waited >= wait_ms)
+				break;
+			usleep(10000);
+		}
+		if (ret) {
+			if (wait_ms)
+				pr_warn("--disk: %s", err);
+			else
+				pr_err("--disk: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Parse argv into @cfg. Return: 0, 1 to exit successfully (help), -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct vm_config *cfg)
 {
@@ -289,7 +316,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		pr_err("no kernel given: use --kernel PATH (see --help)");
 		return -1;
 	}
-	return 0;
+	/* An incoming domain's disks are still the source's: locked after the handshake. */
+	return restore_opts.incoming ? 0 : lock_disks(cfg, 0);
 }
 
 static int map_file(const char *path, const char *what, struct mapped_file *f)
@@ -573,7 +601,7 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 	return 0;
 }
 
-static int restore_run(struct vm *vm, struct restore_src *src)
+static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restore_src *src)
 {
 	struct timespec t0, t1;
 	int ret;
@@ -592,6 +620,12 @@ static int restore_run(struct vm *vm, struct restore_src *src)
 			pr_err("incoming migration: %s", err);
 			return ret;
 		}
+		/*
+		 * The source has let go of the domain and is ending: its locks go with it.
+		 * Should one outlive the wait, run unlocked rather than lose the domain.
+		 */
+		if (lock_disks(cfg, MIGRATE_DISK_WAIT_MS))
+			pr_warn("running the migrated domain with that image unlocked");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_info("%s %s (%llu MiB of stream, written by domus-vmm %s) in %lld ms",
@@ -723,7 +757,7 @@ int main(int argc, char **argv)
 	if (cpuid_init(vm) || create_devices(vm, &cfg))
 		goto out;
 	/* A restored machine starts from zeroed RAM: the stream holds everything else. */
-	if (restore_opts.arg ? create_vcpus(vm, &entry) || restore_run(vm, &rs) :
+	if (restore_opts.arg ? create_vcpus(vm, &entry) || restore_run(vm, &cfg, &rs) :
 			       build_acpi(vm) || load_kernel(vm, &cfg, &entry) ||
 			       create_vcpus(vm, &entry))
 		goto out;

@@ -172,6 +172,7 @@ int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_pa
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
+	w.rate = 0;	/* the guest is paused now: the limit would only lengthen the downtime */
 	if (!was_paused)
 		vcpu_pause_all(vm, true);
 	ret = stop_and_copy(vm, &w, fd, bitmap, words, st, err, errlen);

@@ -21,6 +21,7 @@ struct vm;
 #define MIGRATE_DEFAULT_DOWNTIME_MS	300
 #define MIGRATE_MAX_ROUNDS		30
 #define MIGRATE_HANDSHAKE_MS		30000
+#define MIGRATE_DISK_WAIT_MS		5000	/* for the source to exit and unlock disks */
 
 struct migrate_params {
 	uint32_t max_downtime_ms;	/* stop-and-copy once the rest fits in this */

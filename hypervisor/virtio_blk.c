@@ -465,11 +465,9 @@ static int adopt_fd(const char *val, struct vblk_config *cfg, char *err, size_t 
 	return 0;
 }
 
-/* An open-file-description lock: two domains writing one image corrupt it. */
 static int check_image(const struct vblk_config *cfg, const char *name, char *err,
 		       size_t errlen)
 {
-	struct flock fl = { .l_type = cfg->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
 	struct stat st;
 
 	if (fstat(cfg->fd, &st))
@@ -477,6 +475,15 @@ static int check_image(const struct vblk_config *cfg, const char *name, char *er
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return parse_error(err, errlen, -EINVAL, "%s: not a regular file or block device",
 				   name);
+	return 0;
+}
+
+/* An open-file-description lock: two domains writing one image corrupt it. */
+int vblk_config_lock(const struct vblk_config *cfg, char *err, size_t errlen)
+{
+	struct flock fl = { .l_type = cfg->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+	const char *name = cfg->path ? cfg->path : "the disk";
+
 	if (!fcntl(cfg->fd, F_OFD_SETLK, &fl))
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
