@@ -287,6 +287,61 @@ static const char *type_name(uint32_t type, char *buf, size_t len)
 	return buf;
 }
 
+/* Where a PAGES record's data may go directly: its place in RAM, or NULL. */
+static uint8_t *pages_target(struct ss_reader *r, const struct ss_rec_hdr *h)
+{
+	struct ss_pages p;
+
+	if (!r->ram || h->type != SS_REC_PAGES || h->len < sizeof(p))
+		return NULL;
+	memcpy(&p, r->buf, sizeof(p));
+	if (p.first > r->ram_pages || p.nr > r->ram_pages - p.first ||
+	    h->len != sizeof(p) + (uint64_t)p.nr * SS_PAGE_SIZE)
+		return NULL;		/* the record's reader says what is wrong */
+	return r->ram + p.first * SS_PAGE_SIZE;
+}
+
+static int read_part(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at, void *dst,
+		     size_t len, uint32_t *crc)
+{
+	ssize_t n = read_full(r, dst, len);
+	char tn[24];
+
+	if (n < 0)
+		return fail(r, n, "cannot read at offset %llu: %s", (unsigned long long)r->offset,
+			    strerror(-n));
+	if ((size_t)n < len)
+		return fail(r, -ENODATA, "truncated: record %s at offset %llu has %u bytes, the "
+			    "stream ends before", type_name(h->type, tn, sizeof(tn)),
+			    (unsigned long long)at, h->len);
+	*crc = ss_crc32c(*crc, dst, len);
+	return 0;
+}
+
+/*
+ * The body, into r->buf; a PAGES record's data straight into RAM when the reader has it
+ * (no copy). Its checksum is checked by the caller: a bad record then fails the restore,
+ * whatever it left in RAM.
+ */
+static int read_body(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at,
+		     uint32_t *crc, bool *in_ram)
+{
+	size_t first = h->type == SS_REC_PAGES && h->len > sizeof(struct ss_pages) ?
+		       sizeof(struct ss_pages) : h->len;
+	uint8_t *ram;
+	int ret;
+
+	*in_ram = false;
+	if (grow(r, h->len ? h->len : 1))
+		return fail(r, -ENOMEM, "out of memory for a record of %u bytes", h->len);
+	ret = read_part(r, h, at, r->buf, first, crc);
+	if (ret || first == h->len)
+		return ret;
+	ram = pages_target(r, h);
+	*in_ram = ram != NULL;
+	return read_part(r, h, at, ram ? ram : r->buf + first, h->len - first, crc);
+}
+
 int ss_read_record(struct ss_reader *r, struct ss_record *rec)
 {
 	struct ss_rec_hdr h;
@@ -306,22 +361,17 @@ int ss_read_record(struct ss_reader *r, struct ss_record *rec)
 	if (h.len > SS_MAX_BODY)
 		return fail(r, -EBADMSG, "corrupt record header at offset %llu (length %u)",
 			    (unsigned long long)at, h.len);
-	if (grow(r, h.len ? h.len : 1))
-		return fail(r, -ENOMEM, "out of memory for a record of %u bytes", h.len);
-	n = read_full(r, r->buf, h.len);
-	if (n < 0)
-		return fail(r, n, "cannot read at offset %llu: %s", (unsigned long long)r->offset,
-			    strerror(-n));
-	if (n < h.len)
-		return fail(r, -ENODATA, "truncated: record %s at offset %llu has %u bytes, the "
-			    "stream ends after %zd", type_name(h.type, tn, sizeof(tn)),
-			    (unsigned long long)at, h.len, n);
-	if (ss_crc32c(crc, r->buf, h.len) != h.crc)
+	n = read_body(r, &h, at, &crc, &rec->in_ram);
+	if (n)
+		return n;
+	if (crc != h.crc)
 		return fail(r, -EBADMSG, "checksum mismatch in record %s at offset %llu: the "
 			    "file is corrupt", type_name(h.type, tn, sizeof(tn)),
 			    (unsigned long long)at);
-	*rec = (struct ss_record){
-		.type = h.type, .flags = h.flags, .len = h.len, .offset = at, .body = r->buf,
-	};
+	rec->type = h.type;
+	rec->flags = h.flags;
+	rec->len = h.len;
+	rec->offset = at;
+	rec->body = r->buf;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #ifndef DOMUS_SAVESTATE_H
 #define DOMUS_SAVESTATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -194,6 +195,8 @@ struct ss_reader {
 	uint64_t offset;	/* bytes consumed */
 	uint8_t *buf;		/* the current record's body */
 	size_t cap;
+	uint8_t *ram;		/* if set, PAGES data goes straight to its place here */
+	uint64_t ram_pages;
 	char err[320];		/* what was wrong, when a call failed */
 };
 
@@ -201,6 +204,7 @@ struct ss_record {
 	uint32_t type, flags, len;
 	uint64_t offset;	/* of its header in the stream */
 	const uint8_t *body;	/* valid until the next ss_read_record() */
+	bool in_ram;		/* PAGES: the data is in r->ram already, body has the ss_pages */
 };
 
 void ss_reader_init(struct ss_reader *r, int fd, const char *name);

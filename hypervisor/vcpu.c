@@ -283,6 +283,23 @@ static bool wait_runnable(struct vcpu *vcpu)
 	return true;
 }
 
+/*
+ * After an I/O or MMIO exit, KVM finishes the instruction (RIP, the value read) only at the
+ * next KVM_RUN; state read before that would replay the access after a restore. So before
+ * a vCPU parks, it enters KVM_RUN once with immediate_exit set: KVM completes the
+ * instruction and returns without running another.
+ */
+static void complete_io(struct vcpu *vcpu)
+{
+	if (!vcpu->io_pending)
+		return;
+	vcpu->run->immediate_exit = 1;
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0 && vcpu->run->exit_reason != KVM_EXIT_INTR)
+		pr_debug("vcpu %u: exit %u while completing I/O", vcpu->id,
+			 vcpu->run->exit_reason);
+	vcpu->io_pending = false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -297,18 +314,26 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	for (;;) {
 		pthread_mutex_lock(&vcpu->lock);
+		if (vcpu->target != VCPU_RUNNING && vcpu->io_pending) {
+			pthread_mutex_unlock(&vcpu->lock);
+			complete_io(vcpu);
+			pthread_mutex_lock(&vcpu->lock);
+		}
 		vcpu->run->immediate_exit = 0;	/* a kick after this unlock still stops KVM_RUN */
 		bool runnable = wait_runnable(vcpu);
 		pthread_mutex_unlock(&vcpu->lock);
 		if (!runnable)
 			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			vcpu->io_pending = false;	/* entering completed it */
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vm_request_exit(vcpu->vm, DOMUS_EXIT_HOST_ERROR, "KVM_RUN on vcpu %u: %s",
 					vcpu->id, strerror(errno));
 			break;
 		}
+		vcpu->io_pending = vcpu->run->exit_reason == KVM_EXIT_IO ||
+				   vcpu->run->exit_reason == KVM_EXIT_MMIO;
 		if (handle_exit(vcpu))
 			break;
 	}

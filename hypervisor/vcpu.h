@@ -62,6 +62,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	bool io_pending;		/* thread only: the last exit was I/O that KVM completes at
+					 * the next KVM_RUN (see complete_io) */
 	pid_t tid;			/* host thread id once started (affinity, CPU time); 0 before */
 
 	pthread_mutex_t lock;		/* protects state and target */

@@ -21,8 +21,10 @@
 #define REPORT_BASE	0x50000000u
 #define BOOT_MARK	0x5a5a0001u	/* reported once, at a fresh start */
 #define BAD_PAGE	0xbad00000u
-#define REGION_GPA	0x1000000UL	/* 16 MiB .. 32 MiB */
-#define REGION_PAGES	4096
+#define REGION_GPA	0x1000000UL	/* from 16 MiB */
+#ifndef REGION_PAGES
+#define REGION_PAGES	4096		/* 16 MiB */
+#endif
 #define WORDS		(4096 / 8)
 #define CHANGES		64
 
