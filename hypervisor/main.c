@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <domus/xc.h>
@@ -583,6 +584,12 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 		return -errno;
 	}
 	snprintf(src->name, sizeof(src->name), "%s", arg);
+	if (restore_opts.incoming) {
+		/* A source that stops sending must not leave us waiting for ever. */
+		struct timeval tmo = { .tv_sec = SS_RECV_TIMEOUT_S };
+
+		setsockopt(src->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	}
 	ss_reader_init(&src->r, src->fd, src->name);
 	ret = restore_begin(&src->r, &src->rm);
 	if (ret) {

@@ -250,6 +250,8 @@ int ss_read_header(struct ss_reader *r)
 	struct ss_header h;
 	ssize_t n = read_full(r, &h, sizeof(h));
 
+	if (n == -EAGAIN)	/* SO_RCVTIMEO expired */
+		return fail(r, -ETIMEDOUT, "nothing came for %d s", SS_RECV_TIMEOUT_S);
 	if (n < 0)
 		return fail(r, n, "cannot read: %s", strerror(-n));
 	if (n < (ssize_t)sizeof(h) || memcmp(h.magic, SS_MAGIC, sizeof(h.magic)))
@@ -307,6 +309,9 @@ static int read_part(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t a
 	ssize_t n = read_full(r, dst, len);
 	char tn[24];
 
+	if (n == -EAGAIN)	/* SO_RCVTIMEO expired */
+		return fail(r, -ETIMEDOUT, "nothing more came for %d s at offset %llu",
+			    SS_RECV_TIMEOUT_S, (unsigned long long)r->offset);
 	if (n < 0)
 		return fail(r, n, "cannot read at offset %llu: %s", (unsigned long long)r->offset,
 			    strerror(-n));
@@ -350,6 +355,9 @@ int ss_read_record(struct ss_reader *r, struct ss_record *rec)
 	char tn[24];
 	uint32_t crc;
 
+	if (n == -EAGAIN)	/* SO_RCVTIMEO expired */
+		return fail(r, -ETIMEDOUT, "nothing more came for %d s at offset %llu",
+			    SS_RECV_TIMEOUT_S, (unsigned long long)at);
 	if (n < 0)
 		return fail(r, n, "cannot read at offset %llu: %s", (unsigned long long)at,
 			    strerror(-n));

@@ -28,6 +28,7 @@
 #define SS_MAX_BODY		(16u << 20)	/* a record body larger than this is corrupt */
 #define SS_PAGE_SIZE		4096u
 #define SS_PAGES_PER_RECORD	256u		/* 1 MiB of page data per PAGES record */
+#define SS_RECV_TIMEOUT_S	30		/* a socket sender may go quiet this long */
 
 struct ss_header {
 	char magic[8];		/* SS_MAGIC */
