@@ -568,8 +568,9 @@ static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const u
 	char err[MAX_MSG];
 
 	memcpy(&req, body, sizeof(req));
-	if (req.flags) {
-		set_msg(r, "unknown migration flags %#x", req.flags);
+	if (req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE) {
+		set_msg(r, "unknown migration flags %#x",
+			req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE);
 		return -EINVAL;
 	}
 	if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
@@ -579,6 +580,7 @@ static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const u
 	p = (struct migrate_params){
 		.max_downtime_ms = req.max_downtime_ms ? : MIGRATE_DEFAULT_DOWNTIME_MS,
 		.bandwidth = req.bandwidth,
+		.auto_converge = req.flags & DOMUS_CTL_MIGRATE_AUTO_CONVERGE,
 	};
 	pr_info("migrating (max downtime %u ms, bandwidth %s)", p.max_downtime_ms,
 		p.bandwidth ? "limited" : "unlimited");
@@ -590,13 +592,14 @@ static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const u
 	}
 	ctl->migrated = true;
 	vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "migrated (%llu MiB in %u rounds, "
-			"%llu ms; downtime %llu ms); the domain ends here",
+			"%llu ms; downtime %llu ms; throttle %u%%); the domain ends here",
 			(unsigned long long)(st.bytes >> 20), st.rounds,
 			(unsigned long long)(st.total_ns / 1000000),
-			(unsigned long long)(st.downtime_ns / 1000000));
+			(unsigned long long)(st.downtime_ns / 1000000), st.throttle);
 	res = (struct domus_ctl_migrate_result){
 		.bytes = st.bytes, .pages = st.pages, .total_ns = st.total_ns,
 		.downtime_ns = st.downtime_ns, .rounds = st.rounds, .final_pages = st.final_pages,
+		.throttle = st.throttle,
 	};
 	memcpy(r->payload, &res, sizeof(res));
 	r->len = sizeof(res);

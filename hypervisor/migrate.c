@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -63,6 +65,17 @@ static int wait_msg(int fd, uint32_t code, int ms)
 	return m.magic == MIG_MAGIC && m.code == code ? 0 : -EPROTO;
 }
 
+/* The machine ended meanwhile (the guest powered off, crashed...): nothing to hand over. */
+static bool machine_ending(struct vm *vm)
+{
+	bool ending;
+
+	pthread_mutex_lock(&vm->exit_lock);
+	ending = vm->exit_requested;
+	pthread_mutex_unlock(&vm->exit_lock);
+	return ending;
+}
+
 static uint64_t count_bits(const uint64_t *bitmap, uint64_t words)
 {
 	uint64_t n = 0;
@@ -73,27 +86,73 @@ static uint64_t count_bits(const uint64_t *bitmap, uint64_t words)
 }
 
 /*
+ * Auto-converge: while it is on, the vCPUs are held for @percent of every slice of time the
+ * sender spends writing, so a guest that dirties memory faster than the link can carry
+ * slows down until the rounds shrink.
+ */
+struct throttle {
+	struct vm *vm;
+	unsigned int percent;
+	uint64_t slice_start;
+};
+
+static void throttle_tick(void *opaque)
+{
+	struct throttle *t = opaque;
+	uint64_t now = ss_now_ns(), ran = now - t->slice_start, hold;
+
+	if (!t->percent || ran < MIGRATE_THROTTLE_SLICE_MS * 1000000ULL)
+		return;
+	hold = ran * t->percent / (100 - t->percent);
+	vcpu_pause_all(t->vm, true);
+	nanosleep(&(struct timespec){ hold / 1000000000ULL, hold % 1000000000ULL }, NULL);
+	vcpu_pause_all(t->vm, false);
+	t->slice_start = ss_now_ns();
+}
+
+/* After a round: harder if the dirty set did not shrink by a fifth. */
+static void throttle_adjust(struct throttle *t, uint64_t dirty, uint64_t prev_dirty,
+			    struct migrate_stats *st)
+{
+	if (!prev_dirty || dirty * 5 < prev_dirty * 4)
+		return;
+	t->percent = !t->percent ? MIGRATE_THROTTLE_START :
+		     t->percent + MIGRATE_THROTTLE_STEP > MIGRATE_THROTTLE_MAX ?
+		     MIGRATE_THROTTLE_MAX : t->percent + MIGRATE_THROTTLE_STEP;
+	t->slice_start = ss_now_ns();
+	if (t->percent > st->throttle)
+		st->throttle = t->percent;
+	pr_debug("migrate: not converging (%llu -> %llu pages dirty): throttle %u%%",
+		 (unsigned long long)prev_dirty, (unsigned long long)dirty, t->percent);
+}
+
+/*
  * Pre-copy: everything once, then what was dirtied meanwhile, round after round, until the
  * rest would go within the allowed downtime at the rate the last round achieved (or the
  * rounds run out). @bitmap is left holding the pages still to send.
  */
 static int precopy(struct vm *vm, struct ss_writer *w, const struct migrate_params *p,
-		   uint64_t *bitmap, uint64_t words, struct migrate_stats *st)
+		   struct throttle *t, uint64_t *bitmap, uint64_t words,
+		   struct migrate_stats *st)
 {
 	struct save_stats ss = {};
-	uint64_t t0 = ss_now_ns(), b0 = w->bytes;
+	uint64_t t0 = ss_now_ns(), b0 = w->bytes, dirty = 0, prev_dirty;
 	int ret = save_write_memory(vm, w, &ss);
 
 	ss.zero_pages = 0;	/* holes and zero pages of the first pass were not sent */
 	for (st->rounds = 1; !ret; st->rounds++) {
 		uint64_t ns = ss_now_ns() - t0, sent = w->bytes - b0;
 		double rate = ns ? (double)sent * 1e9 / (double)ns : 1e9;
-		uint64_t dirty;
 
+		if (machine_ending(vm)) {
+			ret = -ESHUTDOWN;
+			break;
+		}
 		memset(bitmap, 0, words * sizeof(uint64_t));
 		ret = vm_dirty_collect(vm, bitmap);
 		if (ret)
 			break;
+		prev_dirty = dirty;
 		dirty = count_bits(bitmap, words);
 		pr_debug("migrate: round %u sent %llu bytes at %.0f MB/s; %llu pages dirty",
 			 st->rounds, (unsigned long long)sent, rate / 1e6,
@@ -101,6 +160,8 @@ static int precopy(struct vm *vm, struct ss_writer *w, const struct migrate_para
 		if ((double)dirty * 4096 / (rate > 1 ? rate : 1) * 1e3 <= p->max_downtime_ms ||
 		    st->rounds >= MIGRATE_MAX_ROUNDS)
 			break;
+		if (p->auto_converge && st->rounds > 1)
+			throttle_adjust(t, dirty, prev_dirty, st);
 		t0 = ss_now_ns();
 		b0 = w->bytes;
 		ret = save_write_dirty(vm, w, bitmap, &ss);
@@ -116,6 +177,8 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, int fd, uint64_t *b
 	struct save_stats ss = {};
 	int ret;
 
+	if (machine_ending(vm))
+		return ss_error(err, errlen, -ESHUTDOWN, "the domain ended during the migration");
 	save_quiesce(vm, true);
 	ret = vm_dirty_collect(vm, bitmap);
 	if (!ret)
@@ -147,7 +210,12 @@ int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_pa
 	uint64_t words = (vm->mem_size / 4096 + 63) / 64, t0 = ss_now_ns(), t_pause;
 	uint64_t *bitmap __free = calloc(words, sizeof(uint64_t));
 	uint8_t *bounce __free = malloc(SS_PAGES_PER_RECORD * SS_PAGE_SIZE);
-	struct ss_writer w = { .fd = fd, .rate = p->bandwidth, .start_ns = t0, .bounce = bounce };
+	/* A guest a client paused does not dirty memory: no throttle (it would unpause it). */
+	struct throttle t = { .vm = vm };
+	struct ss_writer w = {
+		.fd = fd, .rate = p->bandwidth, .start_ns = t0, .bounce = bounce,
+		.on_write = was_paused ? NULL : throttle_tick, .opaque = &t,
+	};
 	struct timeval tmo = { .tv_sec = MIGRATE_HANDSHAKE_MS / 1000 };
 	int ret;
 
@@ -165,14 +233,17 @@ int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_pa
 	if (!ret)
 		ret = save_write_machine(vm, &w);
 	if (!ret)
-		ret = precopy(vm, &w, p, bitmap, words, st);
+		ret = precopy(vm, &w, p, &t, bitmap, words, st);
 	if (ret) {
 		vm_dirty_stop(vm);
 		st->bytes = w.bytes;
+		if (ret == -ESHUTDOWN)
+			return ss_error(err, errlen, ret, "the domain ended during the migration");
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
 	w.rate = 0;	/* the guest is paused now: the limit would only lengthen the downtime */
+	w.on_write = NULL;	/* and the throttle would let it run */
 	if (!was_paused)
 		vcpu_pause_all(vm, true);
 	ret = stop_and_copy(vm, &w, fd, bitmap, words, st, err, errlen);

@@ -23,9 +23,16 @@ struct vm;
 #define MIGRATE_HANDSHAKE_MS		30000
 #define MIGRATE_DISK_WAIT_MS		5000	/* for the source to exit and unlock disks */
 
+#define MIGRATE_THROTTLE_START		20	/* percent of the time the vCPUs are held */
+#define MIGRATE_THROTTLE_STEP		10
+#define MIGRATE_THROTTLE_MAX		90
+#define MIGRATE_THROTTLE_SLICE_MS	10
+
 struct migrate_params {
 	uint32_t max_downtime_ms;	/* stop-and-copy once the rest fits in this */
 	uint64_t bandwidth;		/* bytes per second at most; 0: as fast as the link */
+	bool auto_converge;		/* slow the guest down while it dirties faster than
+					 * the rounds can send */
 };
 
 struct migrate_stats {
@@ -35,6 +42,7 @@ struct migrate_stats {
 	uint64_t downtime_ns;		/* vCPUs paused until the destination confirmed */
 	uint32_t rounds;		/* pre-copy rounds, the first full pass included */
 	uint32_t final_pages;		/* dirty pages sent during the stop-and-copy */
+	uint32_t throttle;		/* the highest auto-converge throttle, percent */
 };
 
 /*

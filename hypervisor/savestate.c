@@ -98,6 +98,8 @@ static void pace(struct ss_writer *w)
 static int write_all(struct ss_writer *w, struct iovec *iov, int n)
 {
 	pace(w);
+	if (w->on_write)
+		w->on_write(w->opaque);
 	while (n > 0) {
 		ssize_t done = writev(w->fd, iov, n);
 

@@ -179,6 +179,8 @@ struct ss_writer {
 	uint64_t rate;		/* bytes per second at most (migration); 0: no limit */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when the rate counts from */
 	uint8_t *bounce;	/* live: pages are copied here first (the guest runs), 1 MiB */
+	void (*on_write)(void *opaque);	/* called before each write (migration's throttle) */
+	void *opaque;
 };
 
 int ss_write_header(struct ss_writer *w, uint32_t flags) _must_check_;

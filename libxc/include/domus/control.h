@@ -227,8 +227,11 @@ _Static_assert(sizeof(struct domus_ctl_save_result) == 32, "wire size");
  * status 4, last event "shutdown: migrated"). On any failure the guest runs on here and the
  * reply says why. The control socket waits while the migration runs.
  */
+#define DOMUS_CTL_MIGRATE_AUTO_CONVERGE	(1u << 0)	/* throttle a guest that dirties
+							 * memory faster than the link */
+
 struct domus_ctl_migrate {
-	uint32_t flags;		/* none defined: 0; others -EINVAL */
+	uint32_t flags;		/* DOMUS_CTL_MIGRATE_*; unknown bits -EINVAL */
 	uint32_t max_downtime_ms; /* stop-and-copy once the rest fits; 0: 300 */
 	uint64_t bandwidth;	/* bytes per second at most; 0: as fast as the link */
 };
@@ -242,8 +245,10 @@ struct domus_ctl_migrate_result {
 	uint64_t downtime_ns;	/* the guest paused here until the destination confirmed */
 	uint32_t rounds;	/* pre-copy rounds, the first full pass included */
 	uint32_t final_pages;	/* dirty pages sent while the guest was paused */
+	uint32_t throttle;	/* the highest auto-converge throttle used, percent */
+	uint32_t reserved;
 };
-_Static_assert(sizeof(struct domus_ctl_migrate_result) == 40, "wire size");
+_Static_assert(sizeof(struct domus_ctl_migrate_result) == 48, "wire size");
 
 /* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
 struct domus_ctl_event_state {
