@@ -14,7 +14,6 @@
 #include "vcpu.h"
 #include "vm.h"
 
-#define CPUID_MAX_ENTRIES	256
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR	(1u << 31)
 #define CPUID_1_EDX_HTT		(1u << 28)
@@ -216,4 +215,18 @@ int msr_state_list(struct vcpu *vcpu, const uint32_t **list)
 	vm->nr_state_msrs = n;
 	*list = vm->state_msrs;
 	return n;
+}
+
+int cpuid_get(struct vcpu *vcpu, struct kvm_cpuid_entry2 *entries, unsigned int max)
+{
+	size_t size = sizeof(struct kvm_cpuid2) + max * sizeof(struct kvm_cpuid_entry2);
+	struct kvm_cpuid2 *c __free = calloc(1, size);
+
+	if (!c)
+		return -ENOMEM;
+	c->nent = max;
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, c) < 0)
+		return -errno;
+	memcpy(entries, c->entries, c->nent * sizeof(*entries));
+	return c->nent;
 }

@@ -39,7 +39,7 @@ struct saved_virtio {
 /* Everything but memory, held until END. */
 struct restore_state {
 	struct vm_state vm;
-	bool have_vm, have_uart, have_pci, have_testdev;
+	bool have_vm, have_uart, have_pci, have_testdev, have_cpuid;
 	struct uart_state uart;
 	struct ss_pci pci;
 	uint8_t scratch[8];
@@ -258,6 +258,40 @@ static int take_virtio(struct ss_reader *r, const struct ss_record *rec,
 	return 0;
 }
 
+/*
+ * The guest keeps running on what CPUID told it at boot: this host must give it the same
+ * (vCPU 0's table, entry by entry). Another CPU model, or a KVM that offers other
+ * features, is refused rather than left to crash the guest later.
+ */
+static int check_cpuid(struct vm *vm, struct ss_reader *r, const struct ss_record *rec)
+{
+	struct kvm_cpuid_entry2 *now __free = calloc(CPUID_MAX_ENTRIES, sizeof(*now));
+	const struct kvm_cpuid_entry2 *saved = (const void *)rec->body;
+	size_t n = rec->len / sizeof(*saved);
+	int have;
+
+	if (!now)
+		return ss_reader_fail(r, -ENOMEM, "out of memory");
+	if (rec->len % sizeof(*saved) || n > CPUID_MAX_ENTRIES)
+		return ss_reader_fail(r, -EBADMSG, "CPUID record of %u bytes", rec->len);
+	have = cpuid_get(vm->vcpus[0], now, CPUID_MAX_ENTRIES);
+	if (have < 0)
+		return ss_reader_fail(r, have, "cannot read this host's CPUID: %s", strerror(-have));
+	for (size_t i = 0; i < n || i < (size_t)have; i++) {
+		const struct kvm_cpuid_entry2 *a = i < n ? &saved[i] : NULL;
+		const struct kvm_cpuid_entry2 *b = i < (size_t)have ? &now[i] : NULL;
+
+		if (a && b && a->function == b->function && a->index == b->index &&
+		    a->eax == b->eax && a->ebx == b->ebx && a->ecx == b->ecx && a->edx == b->edx)
+			continue;
+		a = a ? a : b;
+		return ss_reader_fail(r, -EINVAL, "the saved domain ran on another CPU (CPUID "
+				      "leaf 0x%x.%u differs here): restore it on a host with the "
+				      "same CPU and KVM", a->function, a->index);
+	}
+	return 0;
+}
+
 /* One record before END. Return: 0 or -errno with r->err set. */
 static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_record *rec,
 		       struct restore_state *rs)
@@ -269,6 +303,9 @@ static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_recor
 	case SS_REC_VM:
 		rs->have_vm = true;
 		return fixed(r, rec, &rs->vm, sizeof(rs->vm));
+	case SS_REC_CPUID:
+		rs->have_cpuid = true;
+		return check_cpuid(vm, r, rec);
 	case SS_REC_VCPU_REGS ... SS_REC_VCPU_DEBUGREGS:
 		return take_vcpu(vm, r, rec, rs);
 	case SS_REC_UART:
@@ -298,7 +335,7 @@ static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_recor
 static int check_complete(struct vm *vm, struct ss_reader *r, struct restore_state *rs)
 {
 	const char *missing = !rs->have_vm ? "VM" : !rs->have_uart ? "UART" :
-			      !rs->have_pci ? "PCI" : NULL;
+			      !rs->have_pci ? "PCI" : !rs->have_cpuid ? "CPUID" : NULL;
 
 	if (missing)
 		return ss_reader_fail(r, -EBADMSG, "the stream has no %s record", missing);

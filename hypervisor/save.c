@@ -207,6 +207,20 @@ static int write_vcpu(struct ss_writer *w, unsigned int id, const struct vcpu_st
 	return ret;
 }
 
+/* What the guest believes its CPU is: a restore on another CPU model is refused. */
+static int write_cpuid(struct vm *vm, struct ss_writer *w)
+{
+	struct kvm_cpuid_entry2 *e __free = calloc(CPUID_MAX_ENTRIES, sizeof(*e));
+	int n;
+
+	if (!e)
+		return -ENOMEM;
+	n = cpuid_get(vm->vcpus[0], e, CPUID_MAX_ENTRIES);
+	if (n < 0)
+		return n;
+	return ss_write_record(w, SS_REC_CPUID, SS_F_MANDATORY, e, n * sizeof(*e));
+}
+
 static int write_cpu_state(struct vm *vm, struct ss_writer *w, char *err, size_t errlen)
 {
 	struct vcpu_state *st __free = malloc(sizeof(*st));
@@ -220,6 +234,8 @@ static int write_cpu_state(struct vm *vm, struct ss_writer *w, char *err, size_t
 		return ss_error(err, errlen, ret, "cannot read the irqchip/PIT/clock state: %s",
 				  strerror(-ret));
 	ret = ss_write_record(w, SS_REC_VM, SS_F_MANDATORY, &vst, sizeof(vst));
+	if (!ret)
+		ret = write_cpuid(vm, w);
 	for (unsigned int i = 0; !ret && i < vm->nr_vcpus; i++) {
 		ret = vcpu_save_state(vm->vcpus[i], st);
 		if (ret)

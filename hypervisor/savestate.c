@@ -182,6 +182,7 @@ static const char *const rec_names[] = {
 	[SS_REC_PAGES] = "PAGES",
 	[SS_REC_ZERO_PAGES] = "ZERO_PAGES",
 	[SS_REC_VM] = "VM",
+	[SS_REC_CPUID] = "CPUID",
 	[SS_REC_VCPU_REGS] = "VCPU_REGS",
 	[SS_REC_VCPU_SREGS] = "VCPU_SREGS",
 	[SS_REC_VCPU_SREGS2] = "VCPU_SREGS2",

@@ -57,6 +57,7 @@ enum ss_rec_type {
 	SS_REC_PAGES = 2,		/* struct ss_pages + nr_pages * 4096 bytes */
 	SS_REC_ZERO_PAGES = 3,		/* struct ss_pages: these pages are all zero */
 	SS_REC_VM = 4,			/* struct vm_state (PICs, IOAPIC, PIT, kvmclock) */
+	SS_REC_CPUID = 5,		/* vCPU 0's CPUID: nent * kvm_cpuid_entry2 (same CPU?) */
 
 	/* vCPU state: struct ss_vcpu, then the KVM struct named. */
 	SS_REC_VCPU_REGS = 16,		/* kvm_regs */

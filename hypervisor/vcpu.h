@@ -93,6 +93,10 @@ int vcpu_save_state(struct vcpu *vcpu, struct vcpu_state *st) _must_check_;
 int vcpu_load_state(struct vcpu *vcpu, const struct vcpu_state *st) _must_check_;
 
 /* cpuid.c */
+#define CPUID_MAX_ENTRIES 256
+/* The CPUID this vCPU was given (KVM_GET_CPUID2). Return: entries or -errno. */
+int cpuid_get(struct vcpu *vcpu, struct kvm_cpuid_entry2 *entries, unsigned int max)
+	_must_check_;
 int cpuid_init(struct vm *vm) _must_check_;
 int cpuid_setup_vcpu(struct vcpu *vcpu) _must_check_;
 int msr_setup_vcpu(struct vcpu *vcpu) _must_check_;
