@@ -21,7 +21,9 @@
 #include "console.h"
 #include "control.h"
 #include "log.h"
+#include "migrate.h"
 #include "pm.h"
+#include "save.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
 #include "virtio_blk.h"
@@ -67,6 +69,8 @@ struct ctl_server {
 	unsigned int nr_listen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* ours to unlink */
 	bool paused;
+	bool saved;			/* SAVE with STOP ended the machine */
+	bool migrated;			/* MIGRATE_SEND ended it */
 	struct timespec started;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	/* What each pollfd of the current round is: a client, or NULL for a listener. */
@@ -86,6 +90,7 @@ struct ctl_handler {
 	int (*fn)(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body, size_t len,
 		  struct ctl_reply *r);
 	uint32_t min_len, max_len;	/* accepted body sizes */
+	unsigned int nr_fds;		/* descriptors the request must carry (in c->in_fds) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -578,6 +583,116 @@ static int do_get_stats(struct ctl_server *ctl, struct ctl_client *c, const uint
 	return 0;
 }
 
+/* ---- save/restore and migration (types 32-47) ---- */
+
+/*
+ * SAVE: pause, write the stream to the client's descriptor, then end the machine (STOP)
+ * or let the guest go on. The main thread writes: the control socket waits meanwhile.
+ */
+static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+		   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_save req;
+	struct domus_ctl_save_result res = {};
+	struct save_stats st;
+	struct timespec pause_start;
+	int fd = c->in_fds[0], acc = fcntl(fd, F_GETFL), ret;
+	char err[MAX_MSG];
+
+	memcpy(&req, body, sizeof(req));
+	if (req.flags & ~DOMUS_CTL_SAVE_STOP) {
+		set_msg(r, "unknown save flags %#x", req.flags & ~DOMUS_CTL_SAVE_STOP);
+		return -EINVAL;
+	}
+	if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+		set_msg(r, "the descriptor for the saved state is not open for writing");
+		return -EBADF;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &pause_start);
+	if (!ctl->paused)
+		vcpu_pause_all(ctl->vm, true);
+	ret = save_machine(ctl->vm, fd, &st, err, sizeof(err));
+	if (ret) {
+		set_msg(r, "%s", err);
+		pr_warn("save failed: %s", err);
+	} else if (req.flags & DOMUS_CTL_SAVE_STOP) {
+		ctl->saved = true;
+		vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "saved (%llu MiB in %llu ms); "
+				"the domain ends", (unsigned long long)(st.bytes >> 20),
+				(unsigned long long)(st.ns / 1000000));
+	}
+	if (!ctl->paused && !(ctl->saved && !ret))
+		vcpu_pause_all(ctl->vm, false);
+	res = (struct domus_ctl_save_result){
+		.bytes = st.bytes, .pages = st.pages, .write_ns = st.ns,
+		.paused_ns = ns_since(&pause_start),
+	};
+	if (!ret) {
+		pr_info("saved %llu MiB (%llu non-zero pages) in %llu ms",
+			(unsigned long long)(st.bytes >> 20), (unsigned long long)st.pages,
+			(unsigned long long)(st.ns / 1000000));
+		memcpy(r->payload, &res, sizeof(res));
+		r->len = sizeof(res);
+	}
+	return ret;
+}
+
+/* MIGRATE_SEND: the guest goes to the peer of the descriptor; ends here once it is there. */
+static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_migrate req;
+	struct migrate_params p;
+	struct migrate_stats st;
+	struct domus_ctl_migrate_result res;
+	int fd = c->in_fds[0], acc = fcntl(fd, F_GETFL), ret;
+	char err[MAX_MSG];
+
+	memcpy(&req, body, sizeof(req));
+	if (req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE) {
+		set_msg(r, "unknown migration flags %#x",
+			req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE);
+		return -EINVAL;
+	}
+	if (acc < 0 || (acc & O_ACCMODE) == O_RDONLY) {
+		set_msg(r, "the migration descriptor is not open for writing");
+		return -EBADF;
+	}
+	p = (struct migrate_params){
+		.max_downtime_ms = req.max_downtime_ms ? : MIGRATE_DEFAULT_DOWNTIME_MS,
+		.bandwidth = req.bandwidth,
+		.auto_converge = req.flags & DOMUS_CTL_MIGRATE_AUTO_CONVERGE,
+	};
+	pr_info("migrating (max downtime %u ms, bandwidth %s)", p.max_downtime_ms,
+		p.bandwidth ? "limited" : "unlimited");
+	ret = migrate_send(ctl->vm, fd, ctl->paused, &p, &st, err, sizeof(err));
+	if (ret) {
+		set_msg(r, "%s", err);
+		pr_warn("migration failed, the domain runs on here: %s", err);
+		return ret;
+	}
+	ctl->migrated = true;
+	vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "migrated (%llu MiB in %u rounds, "
+			"%llu ms; downtime %llu ms; throttle %u%%); the domain ends here",
+			(unsigned long long)(st.bytes >> 20), st.rounds,
+			(unsigned long long)(st.total_ns / 1000000),
+			(unsigned long long)(st.downtime_ns / 1000000), st.throttle);
+	res = (struct domus_ctl_migrate_result){
+		.bytes = st.bytes, .pages = st.pages, .total_ns = st.total_ns,
+		.downtime_ns = st.downtime_ns, .rounds = st.rounds, .final_pages = st.final_pages,
+		.throttle = st.throttle,
+	};
+	memcpy(r->payload, &res, sizeof(res));
+	r->len = sizeof(res);
+	return 0;
+}
+
+void ctl_set_paused(struct ctl_server *ctl)
+{
+	if (ctl)
+		ctl->paused = true;
+}
+
 static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_HELLO] = { do_hello, 0, 64 },
 	[DOMUS_CTL_GET_INFO] = { do_get_info, 0, 0 },
@@ -590,6 +705,8 @@ static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_SET_MEMORY_TARGET] = { do_set_memory_target, 8, 8 },
 	[DOMUS_CTL_RESET] = { do_reset, 0, 0 },
 	[DOMUS_CTL_GET_STATS] = { do_get_stats, 0, 0 },
+	[DOMUS_CTL_SAVE] = { do_save, 8, 8, 1 },
+	[DOMUS_CTL_MIGRATE_SEND] = { do_migrate_send, 16, 16, 1 },
 };
 
 /* Run one complete request and queue its reply (then the state event it caused, if any). */
@@ -608,8 +725,9 @@ static void dispatch(struct ctl_server *ctl, struct ctl_client *c)
 	} else if (!h) {
 		set_msg(&r, "unknown request type %u", type);
 		status = -EOPNOTSUPP;
-	} else if (c->nr_in_fds || c->fds_lost) {
-		set_msg(&r, "request type %u takes no file descriptors", type);
+	} else if (c->nr_in_fds != h->nr_fds || c->fds_lost) {
+		set_msg(&r, "request type %u takes %u file descriptor(s), not %u%s", type,
+			h->nr_fds, c->nr_in_fds, c->fds_lost ? " and more" : "");
 		status = -EINVAL;
 	} else if (len < h->min_len || len > h->max_len) {
 		set_msg(&r, "request type %u: body of %u bytes, expected %u to %u", type, len,
@@ -910,6 +1028,15 @@ static void flush_all(struct ctl_server *ctl, int timeout_ms)
 	}
 }
 
+void ctl_end_state(struct ctl_server *ctl, int status, uint32_t *state, uint32_t *reason)
+{
+	domus_ctl_exit_state(status, state, reason);
+	if (ctl && ctl->saved && status == DOMUS_EXIT_STOPPED)
+		*reason = DOMUS_CTL_REASON_SAVED;
+	if (ctl && ctl->migrated && status == DOMUS_EXIT_STOPPED)
+		*reason = DOMUS_CTL_REASON_MIGRATED;
+}
+
 void ctl_machine_ended(struct ctl_server *ctl, int status)
 {
 	uint32_t state, reason;
@@ -919,7 +1046,7 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 	if (!ctl)
 		return;
 	vm = ctl->vm;
-	domus_ctl_exit_state(status, &state, &reason);
+	ctl_end_state(ctl, status, &state, &reason);
 	pthread_mutex_lock(&vm->exit_lock);
 	snprintf(msg, sizeof(msg), "%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);
@@ -1037,7 +1164,6 @@ int ctl_create(struct vm *vm, const struct ctl_config *cfg, struct ctl_server **
 	if (!ctl)
 		return -ENOMEM;
 	ctl->vm = vm;
-	ctl->paused = cfg->start_paused;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	if (cfg->listen_fd >= 0) {
 		r = adopt_listener(cfg->listen_fd);

@@ -24,7 +24,6 @@ struct ctl_server;
 struct ctl_config {
 	const char *path;	/* --control PATH: listen here (mode 0600), removed at exit */
 	int listen_fd;		/* --control-fd N: an inherited listening socket, or -1 */
-	bool start_paused;	/* --paused: the vCPUs start paused */
 };
 
 /* Parse --control-fd's argument. Return: 0 or -EINVAL. Non-logging. */
@@ -49,12 +48,18 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
  */
 void ctl_machine_ended(struct ctl_server *ctl, int status);
 
+/* The state and reason the machine ended with: the exit status's, or saved / migrated. */
+void ctl_end_state(struct ctl_server *ctl, int status, uint32_t *state, uint32_t *reason);
+
 /*
  * ctl_machine_restarting() - the guest rebooted and the VMM is about to exec itself again
  * (--on-reboot restart): tell subscribers (state running, reason reboot, no exit status)
  * and let them read it. Their connections end with the exec; libxc connects again.
  */
 void ctl_machine_restarting(struct ctl_server *ctl);
+
+/* The vCPUs were started paused (--paused): GET_INFO says so, UNPAUSE starts them. */
+void ctl_set_paused(struct ctl_server *ctl);
 
 /* Close every connection and the listening sockets, remove --control's path. NULL-safe. */
 struct ctl_server *ctl_free(struct ctl_server *ctl);
