@@ -365,8 +365,10 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return -1;
 	}
-	if (restore_opts.arg && (cfg->kernel || cfg->initrd)) {
-		pr_err("%s continues a saved domain: --kernel and --initrd do not apply",
+	/* With --on-reboot restart they are for the machine after the guest's next reboot. */
+	if (restore_opts.arg && (cfg->kernel || cfg->initrd) && !life.restart_on_reboot) {
+		pr_err("%s continues a saved domain: --kernel and --initrd do not apply (but "
+		       "for the reboot, with --on-reboot restart)",
 		       restore_opts.incoming ? "--incoming" : "--restore");
 		return -1;
 	}
@@ -800,15 +802,18 @@ static int run_machine(struct vm *vm, int sfd)
 
 static void write_exit_record(struct vm *vm, int status)
 {
+	uint32_t state, reason;
+
 	if (life.exit_fd < 0)
 		return;
+	ctl_end_state(control, status, &state, &reason);
 	if (!vm || !vm->exit_requested) {
-		exit_record_write(life.exit_fd, status,
+		exit_record_write(life.exit_fd, status, reason,
 				  "domus-vmm could not build the machine (see its log)");
 		return;
 	}
 	pthread_mutex_lock(&vm->exit_lock);
-	exit_record_write(life.exit_fd, status, vm->exit_reason);
+	exit_record_write(life.exit_fd, status, reason, vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);
 }
 

@@ -505,7 +505,7 @@ static void vmm_failure(xc_interface *xch, const xc_build_config *cfg, uint32_t 
 
 	for (int i = 0; i < 100 && xc__process_alive(pid, start); i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
-	if (xc__exit_record_read(xch, domid, &status, msg, sizeof(msg)) ||
+	if (xc__exit_record_read(xch, domid, &status, NULL, msg, sizeof(msg)) ||
 	    strstr(msg, "see its log")) {
 		if (cfg->log_path)
 			snprintf(path, sizeof(path), "%s", cfg->log_path);

@@ -30,7 +30,9 @@ _Static_assert(SAME(XC_REASON_PAUSED, DOMUS_CTL_REASON_PAUSED) &&
 	       SAME(XC_REASON_CRASH, DOMUS_CTL_REASON_CRASH) &&
 	       SAME(XC_REASON_DESTROYED, DOMUS_CTL_REASON_DESTROYED) &&
 	       SAME(XC_REASON_HOST_ERROR, DOMUS_CTL_REASON_HOST_ERROR) &&
-	       SAME(XC_REASON_TEST_EXIT, DOMUS_CTL_REASON_TEST_EXIT), "reasons match the wire");
+	       SAME(XC_REASON_TEST_EXIT, DOMUS_CTL_REASON_TEST_EXIT) &&
+	       SAME(XC_REASON_SAVED, DOMUS_CTL_REASON_SAVED) &&
+	       SAME(XC_REASON_MIGRATED, DOMUS_CTL_REASON_MIGRATED), "reasons match the wire");
 
 static void domain_free(xc_domain *dom)
 {
@@ -476,7 +478,7 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 	struct xc__record rec;
 	char msg[256];
 	bool gone;
-	int status;
+	int status, reason;
 
 	if (!dom->domid)
 		return xc__error(xch, -ECONNRESET, "getinfo: the VMM is gone");
@@ -492,8 +494,10 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 		info->vcpus[i].id = i;
 	info->mem_bytes = info->mem_target_bytes = info->mem_actual_bytes = rec.ram_bytes;
 	info->pid = rec.pid;
-	if (!xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
+	if (!xc__exit_record_read(xch, dom->domid, &status, &reason, msg, sizeof(msg))) {
 		xc__exit_state(status, &info->state, &info->reason);
+		if (reason > 0)
+			info->reason = reason;	/* saved and migrated are status 4 too */
 		info->exit_status = status;
 	} else {
 		/* Killed, or (still there after the timeout) stuck on its way out. */

@@ -82,6 +82,8 @@ const char *xc_domain_reason_name(unsigned int reason)
 		[XC_REASON_DESTROYED] = "destroyed",
 		[XC_REASON_HOST_ERROR] = "host-error",
 		[XC_REASON_TEST_EXIT] = "test-exit",
+		[XC_REASON_SAVED] = "saved",
+		[XC_REASON_MIGRATED] = "migrated",
 		[XC_REASON_VMM_DIED] = "vmm-died",
 	};
 

@@ -107,9 +107,10 @@ bool xc__process_alive(pid_t pid, uint64_t start);
 /* /proc/PID/stat's starttime, or 0 if there is no such process. */
 uint64_t xc__process_start(pid_t pid);
 
-/* The exit record the VMM left (--exit-fd): 0 with @status and @msg, -ENOENT if none. */
-int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *msg,
-			 size_t msglen);
+/* The exit record the VMM left (--exit-fd): 0 with @status, @reason (-1: not given) and @msg,
+ * -ENOENT if none. */
+int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *reason,
+			 char *msg, size_t msglen);
 /* The VMM's exit status as a domain state and reason. */
 void xc__exit_state(int status, unsigned int *state, unsigned int *reason);
 

@@ -361,8 +361,8 @@ bool xc__process_alive(pid_t pid, uint64_t start)
 	return pid > 0 && start && xc__process_start(pid) == start;
 }
 
-int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *msg,
-			 size_t msglen)
+int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *reason,
+			 char *msg, size_t msglen)
 {
 	char path[PATH_MAX], line[512];
 	bool have = false;
@@ -373,12 +373,16 @@ int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *m
 	f = fopen(path, "re");
 	if (!f)
 		return -ENOENT;
+	if (reason)
+		*reason = -1;	/* records of older VMMs have none */
 	msg[0] = '\0';
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "status=", 7)) {
 			*status = atoi(line + 7);
 			have = true;
+		} else if (!strncmp(line, "reason=", 7) && reason) {
+			*reason = atoi(line + 7);
 		} else if (!strncmp(line, "message=", 8)) {
 			snprintf(msg, msglen, "%s", line + 8);
 		}

@@ -85,6 +85,8 @@ enum xc_domain_reason {
 	XC_REASON_DESTROYED = 6,	/* xc_domain_destroy(), or stopped by a signal */
 	XC_REASON_HOST_ERROR = 7,	/* the VMM failed */
 	XC_REASON_TEST_EXIT = 8,	/* tiny test guests: the test device's exit port */
+	XC_REASON_SAVED = 32,		/* xc_domain_save() with stop: the state is in a file */
+	XC_REASON_MIGRATED = 33,	/* xc_domain_migrate(): it runs elsewhere now */
 	/* 64 and up: libxc's own, never on the wire. */
 	XC_REASON_VMM_DIED = 64,	/* the VMM ended without saying how (killed) */
 };
