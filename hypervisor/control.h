@@ -5,7 +5,9 @@
  * Threads: everything here runs on the main (VMM) thread, inside main_loop()'s poll: the
  * sockets are non-blocking, each client has its own input and output buffers, and a
  * request is handled when it is complete. PAUSE waits for the vCPUs (vcpu_pause blocks
- * until they are out of KVM_RUN), which is short and bounded.
+ * until they are out of KVM_RUN), which is short and bounded. SAVE and MIGRATE_SEND run
+ * as a job on a thread of their own (job.h): the main thread polls its done eventfd among
+ * the clients and answers the request when the job is over.
  */
 #ifndef DOMUS_CONTROL_SERVER_H
 #define DOMUS_CONTROL_SERVER_H
@@ -16,7 +18,7 @@
 
 #define CTL_MAX_CLIENTS		32
 #define CTL_MAX_LISTENERS	2
-#define CTL_MAX_POLLFDS		(CTL_MAX_LISTENERS + CTL_MAX_CLIENTS)
+#define CTL_MAX_POLLFDS		(CTL_MAX_LISTENERS + CTL_MAX_CLIENTS + 1)	/* + a job */
 
 struct vm;
 struct ctl_server;
@@ -57,6 +59,13 @@ void ctl_end_state(struct ctl_server *ctl, int status, uint32_t *state, uint32_t
  * and let them read it. Their connections end with the exec; libxc connects again.
  */
 void ctl_machine_restarting(struct ctl_server *ctl);
+
+/*
+ * ctl_stop_job() - the machine is ending (main loop over): cancel a running save or
+ * migration (one that already handed the domain over completes), wait for its thread and
+ * queue its reply. Call before the vCPUs stop. NULL-safe.
+ */
+void ctl_stop_job(struct ctl_server *ctl);
 
 /* The vCPUs were started paused (--paused): GET_INFO says so, UNPAUSE starts them. */
 void ctl_set_paused(struct ctl_server *ctl);

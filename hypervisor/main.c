@@ -786,6 +786,7 @@ static int run_machine(struct vm *vm, int sfd)
 	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
 		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");
 	main_loop(vm, sfd);
+	ctl_stop_job(control);
 	if (life.restart_on_reboot)
 		restart_capture_affinity(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)

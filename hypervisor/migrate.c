@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "log.h"
 #include "migrate.h"
 #include "save.h"
@@ -92,16 +93,33 @@ static uint64_t count_bits(const uint64_t *bitmap, uint64_t words)
  */
 struct throttle {
 	struct vm *vm;
+	struct job_shared *sh;
+	struct ss_writer *w;
+	bool enabled;			/* not for a guest a client paused */
 	unsigned int percent;
 	uint64_t slice_start;
 };
 
+/* MIGRATE_SET changed the limit: count the new rate from now. */
+static void refresh_rate(struct throttle *t)
+{
+	uint64_t bw = JOB_GET(t->sh, bandwidth);
+
+	if (bw == t->w->rate)
+		return;
+	t->w->rate = bw;
+	t->w->start_ns = ss_now_ns();
+	t->w->rate_base = t->w->bytes;
+}
+
+/* Before every write of the pre-copy: the current limit, then the throttle. */
 static void throttle_tick(void *opaque)
 {
 	struct throttle *t = opaque;
 	uint64_t now = ss_now_ns(), ran = now - t->slice_start, hold;
 
-	if (!t->percent || ran < MIGRATE_THROTTLE_SLICE_MS * 1000000ULL)
+	refresh_rate(t);
+	if (!t->enabled || !t->percent || ran < MIGRATE_THROTTLE_SLICE_MS * 1000000ULL)
 		return;
 	hold = ran * t->percent / (100 - t->percent);
 	vcpu_pause_all(t->vm, true);
@@ -120,6 +138,7 @@ static void throttle_adjust(struct throttle *t, uint64_t dirty, uint64_t prev_di
 		     t->percent + MIGRATE_THROTTLE_STEP > MIGRATE_THROTTLE_MAX ?
 		     MIGRATE_THROTTLE_MAX : t->percent + MIGRATE_THROTTLE_STEP;
 	t->slice_start = ss_now_ns();
+	JOB_SET(t->sh, throttle, t->percent);
 	if (t->percent > st->throttle)
 		st->throttle = t->percent;
 	pr_debug("migrate: not converging (%llu -> %llu pages dirty): throttle %u%%",
@@ -131,7 +150,20 @@ static void throttle_adjust(struct throttle *t, uint64_t dirty, uint64_t prev_di
  * rest would go within the allowed downtime at the rate the last round achieved (or the
  * rounds run out). @bitmap is left holding the pages still to send.
  */
-static int precopy(struct vm *vm, struct ss_writer *w, const struct migrate_params *p,
+/* What GET_JOB reports after a round: the dirty set, its rate and what it would cost. */
+static void report_round(struct job_shared *sh, const struct migrate_stats *st,
+			 const struct save_stats *ss, uint64_t dirty, uint64_t round_ns,
+			 double rate)
+{
+	JOB_SET(sh, rounds, st->rounds);
+	JOB_SET(sh, pages_sent, ss->pages + ss->zero_pages);
+	JOB_SET(sh, pages_remaining, dirty);
+	JOB_SET(sh, dirty_rate, round_ns ? (uint64_t)((double)dirty * 1e9 / (double)round_ns) : 0);
+	JOB_SET(sh, expected_downtime_ns,
+		(uint64_t)((double)dirty * 4096 / (rate > 1 ? rate : 1) * 1e9));
+}
+
+static int precopy(struct vm *vm, struct ss_writer *w, struct job_shared *sh,
 		   struct throttle *t, uint64_t *bitmap, uint64_t words,
 		   struct migrate_stats *st)
 {
@@ -148,19 +180,24 @@ static int precopy(struct vm *vm, struct ss_writer *w, const struct migrate_para
 			ret = -ESHUTDOWN;
 			break;
 		}
+		if (job_cancelled(sh)) {
+			ret = -ECANCELED;
+			break;
+		}
 		memset(bitmap, 0, words * sizeof(uint64_t));
 		ret = vm_dirty_collect(vm, bitmap);
 		if (ret)
 			break;
 		prev_dirty = dirty;
 		dirty = count_bits(bitmap, words);
+		report_round(sh, st, &ss, dirty, ns, rate);
 		pr_debug("migrate: round %u sent %llu bytes at %.0f MB/s; %llu pages dirty",
 			 st->rounds, (unsigned long long)sent, rate / 1e6,
 			 (unsigned long long)dirty);
-		if ((double)dirty * 4096 / (rate > 1 ? rate : 1) * 1e3 <= p->max_downtime_ms ||
-		    st->rounds >= MIGRATE_MAX_ROUNDS)
+		if ((double)dirty * 4096 / (rate > 1 ? rate : 1) * 1e3 <=
+		    JOB_GET(sh, max_downtime_ms) || st->rounds >= MIGRATE_MAX_ROUNDS)
 			break;
-		if (p->auto_converge && st->rounds > 1)
+		if (t->enabled && st->rounds > 1)
 			throttle_adjust(t, dirty, prev_dirty, st);
 		t0 = ss_now_ns();
 		b0 = w->bytes;
@@ -171,14 +208,17 @@ static int precopy(struct vm *vm, struct ss_writer *w, const struct migrate_para
 }
 
 /* Stop-and-copy with the vCPUs paused and the devices quiesced, then the handshake. */
-static int stop_and_copy(struct vm *vm, struct ss_writer *w, int fd, uint64_t *bitmap,
-			 uint64_t words, struct migrate_stats *st, char *err, size_t errlen)
+static int stop_and_copy(struct vm *vm, struct ss_writer *w, struct job_shared *sh,
+			 uint64_t *bitmap, uint64_t words, struct migrate_stats *st, char *err,
+			 size_t errlen)
 {
+	int fd = sh->fd;
 	struct save_stats ss = {};
 	int ret;
 
 	if (machine_ending(vm))
 		return ss_error(err, errlen, -ESHUTDOWN, "the domain ended during the migration");
+	JOB_SET(sh, phase, DOMUS_CTL_JOB_STOP_COPY);
 	save_quiesce(vm, true);
 	ret = vm_dirty_collect(vm, bitmap);
 	if (!ret)
@@ -191,12 +231,21 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, int fd, uint64_t *b
 	st->final_pages = count_bits(bitmap, words);
 	st->pages += ss.pages + ss.zero_pages;
 	st->bytes = w->bytes;
+	JOB_SET(sh, pages_sent, st->pages);
+	JOB_SET(sh, pages_remaining, 0);
 	if (ret)
 		return ret;
+	JOB_SET(sh, phase, DOMUS_CTL_JOB_WAIT_DEST);
 	ret = wait_msg(fd, MIG_READY, MIGRATE_HANDSHAKE_MS);
+	if (ret && job_cancelled(sh))
+		ret = -ECANCELED;
 	if (ret)
 		return ss_error(err, errlen, ret, "the destination did not take the domain (%s)",
 				 ret == -ETIMEDOUT ? "no answer in 30 s" : strerror(-ret));
+	/* The one point of no return: a cancel before it wins, none after it. */
+	if (job_commit(sh))
+		return ss_error(err, errlen, -ECANCELED, "cancelled before the destination "
+				 "was told to go on");
 	ret = send_msg(fd, MIG_GO);
 	if (ret)
 		return ss_error(err, errlen, ret, "cannot tell the destination to go on: %s",
@@ -204,23 +253,26 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, int fd, uint64_t *b
 	return 0;
 }
 
-int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_params *p,
+int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool auto_converge,
 		 struct migrate_stats *st, char *err, size_t errlen)
 {
+	int fd = sh->fd;
 	uint64_t words = (vm->mem_size / 4096 + 63) / 64, t0 = ss_now_ns(), t_pause;
 	uint64_t *bitmap __free = calloc(words, sizeof(uint64_t));
 	uint8_t *bounce __free = malloc(SS_PAGES_PER_RECORD * SS_PAGE_SIZE);
 	/* A guest a client paused does not dirty memory: no throttle (it would unpause it). */
-	struct throttle t = { .vm = vm };
+	struct throttle t = { .vm = vm, .sh = sh, .enabled = !was_paused && auto_converge };
 	struct ss_writer w = {
-		.fd = fd, .rate = p->bandwidth, .start_ns = t0, .bounce = bounce,
-		.on_write = was_paused ? NULL : throttle_tick, .opaque = &t,
+		.fd = fd, .rate = JOB_GET(sh, bandwidth), .start_ns = t0, .bounce = bounce,
+		.on_write = throttle_tick, .opaque = &t, .cancel = &sh->cancel,
+		.live_bytes = &sh->bytes,
 	};
 	struct timeval tmo = { .tv_sec = MIGRATE_HANDSHAKE_MS / 1000 };
 	int ret;
 
 	*st = (struct migrate_stats){};
 	err[0] = '\0';
+	t.w = &w;
 	if (!bitmap || !bounce)
 		return ss_error(err, errlen, -ENOMEM, "out of memory");
 	/* A destination that stops reading must not hold the source up for ever. */
@@ -233,12 +285,16 @@ int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_pa
 	if (!ret)
 		ret = save_write_machine(vm, &w);
 	if (!ret)
-		ret = precopy(vm, &w, p, &t, bitmap, words, st);
+		ret = precopy(vm, &w, sh, &t, bitmap, words, st);
 	if (ret) {
 		vm_dirty_stop(vm);
 		st->bytes = w.bytes;
-		if (ret == -ESHUTDOWN)
-			return ss_error(err, errlen, ret, "the domain ended during the migration");
+		/* Ended (or destroyed, which cancels too): nothing to hand over. */
+		if (ret == -ESHUTDOWN || machine_ending(vm))
+			return ss_error(err, errlen, -ESHUTDOWN, "the domain ended during the "
+					 "migration");
+		if (ret == -ECANCELED || job_cancelled(sh))
+			return ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
@@ -246,12 +302,14 @@ int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_pa
 	w.on_write = NULL;	/* and the throttle would let it run */
 	if (!was_paused)
 		vcpu_pause_all(vm, true);
-	ret = stop_and_copy(vm, &w, fd, bitmap, words, st, err, errlen);
+	ret = stop_and_copy(vm, &w, sh, bitmap, words, st, err, errlen);
 	vm_dirty_stop(vm);
 	st->downtime_ns = ss_now_ns() - t_pause;
 	st->total_ns = ss_now_ns() - t0;
 	if (ret && !was_paused)
 		vcpu_pause_all(vm, false);		/* the guest stays here and goes on */
+	if (ret && machine_ending(vm))
+		ret = ss_error(err, errlen, -ESHUTDOWN, "the domain ended during the migration");
 	return ret;
 }
 

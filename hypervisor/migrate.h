@@ -5,7 +5,8 @@
  * of all state as one saved-state stream (header flag LIVE), then a handshake so that the
  * source ends only once the destination has the whole machine.
  *
- * Threads: the main thread, blocking (the control socket waits meanwhile).
+ * Threads: the job's thread (job.h), blocking; the control socket is served meanwhile and
+ * may cancel it or change its limits through struct job_shared.
  */
 #ifndef DOMUS_MIGRATE_H
 #define DOMUS_MIGRATE_H
@@ -17,6 +18,7 @@
 #include <domus/cleanup.h>
 
 struct vm;
+struct job_shared;
 
 #define MIGRATE_DEFAULT_DOWNTIME_MS	300
 #define MIGRATE_MAX_ROUNDS		30
@@ -27,13 +29,6 @@ struct vm;
 #define MIGRATE_THROTTLE_STEP		10
 #define MIGRATE_THROTTLE_MAX		90
 #define MIGRATE_THROTTLE_SLICE_MS	10
-
-struct migrate_params {
-	uint32_t max_downtime_ms;	/* stop-and-copy once the rest fits in this */
-	uint64_t bandwidth;		/* bytes per second at most; 0: as fast as the link */
-	bool auto_converge;		/* slow the guest down while it dirties faster than
-					 * the rounds can send */
-};
 
 struct migrate_stats {
 	uint64_t bytes;			/* stream length */
@@ -46,11 +41,14 @@ struct migrate_stats {
 };
 
 /*
- * The source side. @was_paused: a client had paused the guest. Return: 0 when the
+ * The source side, to @sh->fd, with @sh's max downtime and bandwidth (read again every
+ * round and every write: MIGRATE_SET), reporting progress there and stopping when
+ * @sh->cancel is set. @was_paused: a client had paused the guest. @auto_converge: slow the
+ * guest down while it dirties faster than the rounds can send. Return: 0 when the
  * destination confirmed (the guest stays paused here: the caller ends the machine), or
- * -errno with @err set and the guest running as before.
+ * -errno with @err set and the guest running as before (-ECANCELED: cancelled).
  */
-int migrate_send(struct vm *vm, int fd, bool was_paused, const struct migrate_params *p,
+int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool auto_converge,
 		 struct migrate_stats *st, char *err, size_t errlen) _must_check_;
 
 /*

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "job.h"
 #include "log.h"
 #include "pci.h"
 #include "save.h"
@@ -351,9 +352,11 @@ int save_write_dirty(struct vm *vm, struct ss_writer *w, const uint64_t *bitmap,
 	return ret;
 }
 
-int save_machine(struct vm *vm, int fd, struct save_stats *st, char *err, size_t errlen)
+int save_machine(struct vm *vm, struct job_shared *sh, struct save_stats *st, char *err,
+		 size_t errlen)
 {
-	struct ss_writer w = { .fd = fd };
+	int fd = sh->fd;
+	struct ss_writer w = { .fd = fd, .cancel = &sh->cancel, .live_bytes = &sh->bytes };
 	uint64_t t0 = ss_now_ns();
 	struct stat sb;
 	int ret;
@@ -368,5 +371,9 @@ int save_machine(struct vm *vm, int fd, struct save_stats *st, char *err, size_t
 		ret = ss_error(err, errlen, -errno, "cannot sync the saved state: %m");
 	st->bytes = w.bytes;
 	st->ns = ss_now_ns() - t0;
+	JOB_SET(sh, pages_sent, st->pages);
+	JOB_SET(sh, pages_remaining, 0);
+	if (ret && job_cancelled(sh))
+		ret = ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");
 	return ret;
 }

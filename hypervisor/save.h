@@ -3,9 +3,9 @@
  * Save and restore a whole machine through the saved-state stream (savestate.h,
  * docs/savestate.md): save.c writes it, restore.c reads it.
  *
- * Threads: both run on the main thread. save_machine() needs every vCPU paused (or not
- * started); it quiesces the virtio devices itself for as long as it writes. Restore runs
- * before any vCPU thread starts.
+ * Threads: save_machine() runs on a job's thread (job.h) and needs every vCPU paused (or
+ * not started); it quiesces the virtio devices itself for as long as it writes. Restore
+ * runs on the main thread before any vCPU thread starts.
  */
 #ifndef DOMUS_SAVE_H
 #define DOMUS_SAVE_H
@@ -19,6 +19,7 @@
 #include "savestate.h"
 
 struct vm;
+struct job_shared;
 
 struct save_stats {
 	uint64_t bytes;		/* stream length */
@@ -27,9 +28,12 @@ struct save_stats {
 	uint64_t ns;		/* time spent writing */
 };
 
-/* Write the machine to @fd. Return: 0 or -errno with @err saying what failed. */
-int save_machine(struct vm *vm, int fd, struct save_stats *st, char *err, size_t errlen)
-	_must_check_;
+/*
+ * Write the machine to @sh->fd, reporting bytes there; stops with -ECANCELED when
+ * @sh->cancel is set. Return: 0 or -errno with @err saying what failed.
+ */
+int save_machine(struct vm *vm, struct job_shared *sh, struct save_stats *st, char *err,
+		 size_t errlen) _must_check_;
 
 /* The pieces, for live migration (migrate.c): */
 /* Quiesce (@stop) or release every virtio device (see virtio_pci_quiesce). */

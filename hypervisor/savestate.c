@@ -81,34 +81,53 @@ uint64_t ss_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Bandwidth limit: sleep until the bytes written so far are due. */
-static void pace(struct ss_writer *w)
+static bool cancelled(const struct ss_writer *w)
 {
-	uint64_t due, now;
+	return w->cancel && __atomic_load_n(w->cancel, __ATOMIC_ACQUIRE);
+}
 
-	if (!w->rate)
-		return;
-	due = w->start_ns + (uint64_t)((double)w->bytes * 1e9 / (double)w->rate);
-	now = ss_now_ns();
-	if (due > now)
-		nanosleep(&(struct timespec){ (due - now) / 1000000000ULL,
-					      (due - now) % 1000000000ULL }, NULL);
+/*
+ * Bandwidth limit: sleep until the bytes written so far are due, in slices of at most
+ * 50 ms so that a cancel (or a new limit, through on_write) is not held up by a slow link.
+ */
+static int pace(struct ss_writer *w)
+{
+	for (;;) {
+		uint64_t due, now, wait;
+
+		if (cancelled(w))
+			return -ECANCELED;
+		if (w->on_write)
+			w->on_write(w->opaque);
+		if (!w->rate)
+			return 0;
+		due = w->start_ns + (uint64_t)((double)(w->bytes - w->rate_base) * 1e9 /
+					       (double)w->rate);
+		now = ss_now_ns();
+		if (due <= now)
+			return 0;
+		wait = due - now < 50000000ULL ? due - now : 50000000ULL;
+		nanosleep(&(struct timespec){ 0, wait }, NULL);
+	}
 }
 
 static int write_all(struct ss_writer *w, struct iovec *iov, int n)
 {
-	pace(w);
-	if (w->on_write)
-		w->on_write(w->opaque);
+	int ret = pace(w);
+
+	if (ret)
+		return ret;
 	while (n > 0) {
 		ssize_t done = writev(w->fd, iov, n);
 
 		if (done < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			return cancelled(w) ? -ECANCELED : -errno;
 		}
 		w->bytes += done;
+		if (w->live_bytes)
+			__atomic_store_n(w->live_bytes, w->bytes, __ATOMIC_RELAXED);
 		while (n > 0 && (size_t)done >= iov->iov_len) {
 			done -= iov->iov_len;
 			iov++;

@@ -179,9 +179,12 @@ struct ss_writer {
 	uint64_t bytes;		/* written so far */
 	uint64_t rate;		/* bytes per second at most (migration); 0: no limit */
 	uint64_t start_ns;	/* CLOCK_MONOTONIC when the rate counts from */
+	uint64_t rate_base;	/* ... and the byte count it counts from */
 	uint8_t *bounce;	/* live: pages are copied here first (the guest runs), 1 MiB */
 	void (*on_write)(void *opaque);	/* called before each write (migration's throttle) */
 	void *opaque;
+	const bool *cancel;	/* if set and true (atomic), writes fail with -ECANCELED */
+	uint64_t *live_bytes;	/* if set, @bytes is stored here (atomic) after each write */
 };
 
 int ss_write_header(struct ss_writer *w, uint32_t flags) _must_check_;

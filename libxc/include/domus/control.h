@@ -81,6 +81,9 @@ enum domus_ctl_type {
 	/* Save/restore and migration: types 32-47 (docs/savestate.md). */
 	DOMUS_CTL_SAVE = 32,		/* struct domus_ctl_save + one fd; -> domus_ctl_save_result */
 	DOMUS_CTL_MIGRATE_SEND = 33,	/* struct domus_ctl_migrate + one fd; -> ..._migrate_result */
+	DOMUS_CTL_GET_JOB = 34,		/* empty; -> struct domus_ctl_job_info */
+	DOMUS_CTL_ABORT_JOB = 35,	/* empty; cancels the running SAVE or MIGRATE_SEND */
+	DOMUS_CTL_MIGRATE_SET = 36,	/* struct domus_ctl_migrate_set; -> empty */
 
 	DOMUS_CTL_EVENT_STATE = 0x4001,	/* event (id 0): struct domus_ctl_event_state */
 };
@@ -310,6 +313,60 @@ struct domus_ctl_migrate_result {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct domus_ctl_migrate_result) == 48, "wire size");
+
+/*
+ * SAVE and MIGRATE_SEND run as a job on a thread of their own: the control socket goes on
+ * serving other connections (the requester's own connection gets its later replies after
+ * the job's, in order). At most one job runs at a time (-EBUSY).
+ */
+enum domus_ctl_job_phase {
+	DOMUS_CTL_JOB_NONE = 0,		/* no job has run in this machine */
+	DOMUS_CTL_JOB_SAVING = 1,
+	DOMUS_CTL_JOB_PRECOPY = 2,	/* migration: rounds while the guest runs */
+	DOMUS_CTL_JOB_STOP_COPY = 3,	/* guest paused, the rest and the state go */
+	DOMUS_CTL_JOB_WAIT_DEST = 4,	/* stream sent, waiting for the destination's READY */
+	DOMUS_CTL_JOB_COMPLETED = 5,	/* the last job's outcome (no job running) */
+	DOMUS_CTL_JOB_FAILED = 6,
+	DOMUS_CTL_JOB_CANCELLED = 7,
+};
+
+enum domus_ctl_job_kind {
+	DOMUS_CTL_JOB_KIND_NONE = 0,
+	DOMUS_CTL_JOB_KIND_SAVE = 1,
+	DOMUS_CTL_JOB_KIND_MIGRATE = 2,
+};
+
+/* GET_JOB reply payload: the running job, or (phase >= COMPLETED) the last one's totals. */
+struct domus_ctl_job_info {
+	uint32_t phase;		/* enum domus_ctl_job_phase */
+	uint32_t kind;		/* enum domus_ctl_job_kind */
+	uint64_t elapsed_ns;	/* since the request (the whole job, once it is over) */
+	uint64_t bytes;		/* stream bytes written so far */
+	uint64_t pages_total;	/* guest RAM in pages */
+	uint64_t pages_sent;	/* pages written so far, repeats included (per round) */
+	uint64_t pages_remaining; /* migration: dirty at the last collection; save: not yet
+				   * written (an upper bound: zero pages are skipped) */
+	uint64_t dirty_rate;	/* pages per second the guest dirtied in the last round */
+	uint64_t expected_downtime_ns; /* the remaining dirty pages at the last round's rate */
+	uint64_t bandwidth;	/* the current limit, bytes per second; 0: none */
+	uint32_t max_downtime_ms; /* the current allowed downtime */
+	uint32_t rounds;	/* pre-copy rounds so far, the first full pass included */
+	uint32_t throttle;	/* auto-converge: the vCPUs are held this percent now */
+	int32_t status;		/* the last finished job's result: 0 or -errno */
+	char error[128];	/* and its error text, NUL-terminated ("" on success) */
+};
+_Static_assert(sizeof(struct domus_ctl_job_info) == 216, "wire size");
+
+/* MIGRATE_SET request body: change the running migration's limits. */
+#define DOMUS_CTL_MIGRATE_SET_DOWNTIME	(1u << 0)	/* max_downtime_ms is meant */
+#define DOMUS_CTL_MIGRATE_SET_BANDWIDTH	(1u << 1)	/* bandwidth is meant */
+
+struct domus_ctl_migrate_set {
+	uint32_t flags;		/* DOMUS_CTL_MIGRATE_SET_*; unknown bits or none: -EINVAL */
+	uint32_t max_downtime_ms; /* 1 or more */
+	uint64_t bandwidth;	/* bytes per second; 0: no limit */
+};
+_Static_assert(sizeof(struct domus_ctl_migrate_set) == 16, "wire size");
 
 /* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
 struct domus_ctl_event_state {
