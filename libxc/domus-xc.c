@@ -17,7 +17,7 @@
 #include "config.h"
 #include "domus-xc.h"
 
-#define USAGE 1000	/* a return value: bad usage, already said; exit status 2 */
+#define USAGE CLI_USAGE
 
 static void usage(FILE *f)
 {
@@ -42,6 +42,13 @@ static void usage(FILE *f)
 		"  sched-credit DOMAIN [-w WEIGHT] [-c CAP]   show or set weight and cap\n"
 		"  stats DOMAIN             block, network and balloon counters\n"
 		"  events DOMAIN            print state changes until the domain ends\n"
+		"  save DOMAIN FILE [--keep-running]   save its state (it ends, unless kept)\n"
+		"  restore FILE --name NAME [create options]   continue a saved domain\n"
+		"  migrate DOMAIN HOST:PORT [--max-downtime MS] [--bandwidth SIZE] [--auto-converge]\n"
+		"                           live-migrate to `create --incoming PORT` there\n"
+		"  job DOMAIN               progress of a running save or migration (or the last)\n"
+		"  job-abort DOMAIN         cancel it; the guest runs on here\n"
+		"  migrate-set DOMAIN [--max-downtime MS] [--bandwidth SIZE]   while it runs\n"
 		"\n"
 		"Exit status: 0 done, 1 the request failed, 2 bad usage or a bad value.\n");
 }
@@ -293,6 +300,16 @@ static int run(xc_interface *xch, xc_domain *dom, const char *verb, int argc, ch
 		return cmd_vcpu_list(xch, dom);
 	if (!strcmp(verb, "stats") && argc == 0)
 		return cmd_stats(xch, dom);
+	if (!strcmp(verb, "save") && argc >= 1)
+		return cmd_save(xch, dom, argc, argv);
+	if (!strcmp(verb, "migrate") && argc >= 1)
+		return cmd_migrate(xch, dom, argc, argv);
+	if (!strcmp(verb, "migrate-set"))
+		return cmd_migrate_set(xch, dom, argc, argv);
+	if (!strcmp(verb, "job") && argc == 0)
+		return cmd_job(xch, dom);
+	if (!strcmp(verb, "job-abort") && argc == 0)
+		return xc_domain_abort_job(xch, dom);
 	if (!strcmp(verb, "sched-credit") && argc % 2 == 0)
 		return cmd_sched(xch, dom, argc, argv);
 	if (!strcmp(verb, "events") && argc == 0) {
@@ -335,7 +352,7 @@ static bool known_verb(const char *verb)
 	static const char *const verbs[] = {
 		"create", "list", "info", "console", "pause", "unpause", "shutdown", "reboot",
 		"reset", "destroy", "mem-set", "mem-max", "vcpu-pin", "vcpu-list", "sched-credit",
-		"stats", "events",
+		"stats", "events", "save", "restore", "migrate", "migrate-set", "job", "job-abort",
 	};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -376,7 +393,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	r = xc_interface_open(0, &xch);
-	if (!r && !strcmp(argv[1], "create")) {
+	if (!r && (!strcmp(argv[1], "create") || !strcmp(argv[1], "restore"))) {
 		r = cmd_create(xch, argc - 1, argv + 1);
 		xc_interface_close(xch);
 		return r;

@@ -574,6 +574,36 @@ int xc_domain_reset(xc_interface *xch, xc_domain *dom)
 }
 
 /* Wait until the VMM process is gone; SIGKILL it if it takes longer than the timeout. */
+int xc__domain_open_pending(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
+{
+	struct xc__record rec;
+	xc_domain *dom;
+	int ret = xc__record_read(xch, domid, &rec);
+
+	if (ret)
+		return xc__error(xch, ret, "domain %" PRIu32 ": cannot read its record: %s", domid,
+				 strerror(-ret));
+	dom = domain_new();
+	if (!dom || !(dom->control_path = malloc(PATH_MAX))) {
+		free(dom);
+		return xc__error(xch, -ENOMEM, "out of memory");
+	}
+	ret = xc__domain_path(xch, domid, "control", dom->control_path);
+	if (ret) {
+		domain_free(dom);
+		return ret;
+	}
+	dom->domid = domid;
+	memcpy(dom->name, rec.name, sizeof(dom->name));
+	memcpy(dom->uuid, rec.uuid, 16);
+	dom->pid = rec.pid;
+	dom->pid_start = rec.pid_start;
+	dom->pending = true;
+	domain_link(xch, dom);
+	*ret_dom = dom;
+	return 0;
+}
+
 static void reap(xc_interface *xch, xc_domain *dom)
 {
 	const struct timespec tick = { .tv_nsec = 5000000 };

@@ -32,6 +32,8 @@ struct xc_domain {
 	bool gone;			/* the VMM closed the connection */
 	bool ended;			/* the machine ended: the last event had an exit status */
 	bool destroyed;			/* xc_domain_destroy() removed it */
+	bool pending;			/* incoming migration: not connected until
+					 * xc_domain_wait_running() */
 
 	/* From the registry; zero for xc_domain_connect() handles. */
 	uint32_t domid;
@@ -138,6 +140,21 @@ int xc__connect(const char *path);
  */
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r);
+
+/*
+ * xc__call_fd() - as xc__call(), with @pass_fd (or -1) sent along with the request and a
+ * timeout of its own (-1: none; a job's reply comes when the job ends). Not sent again
+ * after a restart: a job does not survive one.
+ */
+int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r);
+
+/* A handle on a domain whose VMM does not serve yet (an incoming migration). */
+int xc__domain_open_pending(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
+
+/* The VMM's last words for a failure: its exit record's message, else its log's last line. */
+void xc__vmm_last_words(xc_interface *xch, const char *log_path, uint32_t domid, char *msg,
+			size_t len);
 
 /* Queue a state change libxc noticed itself, unless the last queued event says it. */
 void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg);

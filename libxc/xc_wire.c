@@ -85,6 +85,40 @@ static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline)
 	return 0;
 }
 
+/* The first octet of a message with @fd attached (SCM_RIGHTS), then send_all() the rest. */
+static int send_with_fd(int fd, const uint8_t *buf, size_t len, int pass_fd, int64_t deadline)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm = {};
+	struct iovec iov = { (void *)buf, 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+	int r;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	for (;;) {
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == 1)
+			return send_all(fd, buf + 1, len - 1, deadline);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r)
+			return r;
+	}
+}
+
 static void take_fds(struct msg *m, struct msghdr *mh)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
@@ -281,6 +315,9 @@ static int check_usable(xc_interface *xch, xc_domain *dom, const char *what)
 {
 	if (dom->fd >= 0)
 		return 0;
+	if (dom->pending)
+		return xc__error(xch, -ENOTCONN, "%s: the domain is still arriving (incoming "
+				 "migration): xc_domain_wait_running() first", what);
 	if (can_reconnect(dom) && !xc__domain_connect_fd(xch, dom))
 		return 0;
 	return xc__error(xch, -ENOTCONN, "%s: %s", what, dom->gone ?
@@ -288,7 +325,7 @@ static int check_usable(xc_interface *xch, xc_domain *dom, const char *what)
 }
 
 static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-			const void *body, size_t len, uint32_t id, int64_t deadline)
+			const void *body, size_t len, uint32_t id, int pass_fd, int64_t deadline)
 {
 	struct domus_ctl_hdr hdr = {
 		.magic = DOMUS_CTL_MAGIC,
@@ -305,7 +342,8 @@ static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uin
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (len)
 		memcpy(buf + sizeof(hdr), body, len);
-	r = send_all(dom->fd, buf, sizeof(hdr) + len, deadline);
+	r = pass_fd >= 0 ? send_with_fd(dom->fd, buf, sizeof(hdr) + len, pass_fd, deadline) :
+			   send_all(dom->fd, buf, sizeof(hdr) + len, deadline);
 	if (!r)
 		return 0;
 	connection_lost(dom, r == -EPIPE ? -ECONNRESET : r);
@@ -315,9 +353,10 @@ static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uin
 }
 
 static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-		     const void *body, size_t len, struct xc__reply *r)
+		     const void *body, size_t len, int pass_fd, int timeout_ms,
+		     struct xc__reply *r)
 {
-	int64_t deadline = deadline_after(xch->timeout_ms);
+	int64_t deadline = deadline_after(timeout_ms);
 	uint32_t id;
 	int ret;
 
@@ -326,7 +365,7 @@ static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16
 	if (ret)
 		return ret;
 	id = dom->next_id++ ? : dom->next_id++;		/* 0 means "event" */
-	ret = send_request(xch, dom, what, type, body, len, id, deadline);
+	ret = send_request(xch, dom, what, type, body, len, id, pass_fd, deadline);
 	while (!ret) {
 		struct msg m = {};
 
@@ -351,11 +390,17 @@ static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r)
 {
-	int ret = call_once(xch, dom, what, type, body, len, r);
+	int ret = call_once(xch, dom, what, type, body, len, -1, xch->timeout_ms, r);
 
 	if (ret == -ECONNRESET && can_reconnect(dom))
-		ret = call_once(xch, dom, what, type, body, len, r);
+		ret = call_once(xch, dom, what, type, body, len, -1, xch->timeout_ms, r);
 	return ret;
+}
+
+int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r)
+{
+	return call_once(xch, dom, what, type, body, len, pass_fd, timeout_ms, r);
 }
 
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)
