@@ -210,7 +210,8 @@ int cmd_create(xc_interface *xch, int argc, char **argv)
 	if (optind < argc || !o.cfg.name ||
 	    (!o.cfg.kernel && !o.cfg.restore_path && !o.incoming)) {
 		fprintf(stderr, "domus-xc create: %s\n", optind < argc ? "unexpected argument" :
-			"--name and --kernel (or --restore, --incoming) are required");
+			"--name and --kernel are required (--restore FILE or --incoming PORT "
+			"instead of --kernel)");
 		create_usage(stderr);
 		return 2;
 	}
