@@ -203,8 +203,10 @@ static xc_domain *check_save_restore(void)
 	printf("ok: save with stop: %" PRIu64 " MiB in %" PRIu64 " ms; shutdown/saved until "
 	       "destroyed\n", res.bytes >> 20, res.write_ns / 1000000);
 
-	/* Restore: memory and vCPUs from the file, name and UUID as given, a fresh entry. */
+	/* Restore: memory and vCPUs from the file, name and UUID as given, a fresh entry; the
+	 * kernel goes along for the machine after a reboot. */
 	cfg.mem_bytes = 0;
+	cfg.kernel = guest_elf;
 	XC_OK(xa, xc_domain_create(xa, &cfg, &back));
 	TEST_ASSERT(!strcmp(xc_domain_name(back), "xcmig") &&
 		    !memcmp(xc_domain_uuid(back), the_uuid, 16), "restored name/UUID differ");
@@ -519,6 +521,41 @@ static void check_domus_xc(xc_domain *dom)
 	printf("ok: domus-xc save --keep-running, job, job-abort, restore\n");
 }
 
+/*
+ * DESTROY from a second handle while a migration runs: the job is cancelled first, the
+ * sender hears -ESHUTDOWN, the destination gives up; nothing is left on either side.
+ */
+static void check_destroy_during_job(void)
+{
+	xc_build_config cfg = base_config();
+	struct sender s = { .x = xa, .params = { .max_downtime_ms = 1, .bandwidth = 4 * MIB } };
+	xc_domain *mon, *dst;
+	int dfd;
+
+	cfg.kernel = guest_elf;
+	memcpy(cfg.uuid, the_uuid, 16);
+	XC_OK(xa, xc_domain_create(xa, &cfg, &s.dom));
+	wait_round(dir_a, xc_domain_id(s.dom), 5);
+	tcp_pair(&s.fd, &dfd);
+	dst = incoming(xb, dfd);
+	XC_OK(xa2, xc_domain_open(xa2, xc_domain_id(s.dom), &mon));
+	start_sender(&s);
+	wait_bytes(xa2, mon, 2 * MIB, false);
+	XC_OK(xa2, xc_domain_destroy(xa2, mon));
+	pthread_join(s.thread, NULL);
+	TEST_ASSERT(s.ret == -ESHUTDOWN || s.ret == -ECONNRESET || s.ret == -ENOTCONN,
+		    "migrate of a destroyed domain: %d %s", s.ret, s.err);
+	TEST_ASSERT(xc_domain_wait_running(xb, dst, 10000) == -EIO, "destination: %s",
+		    xc_last_error(xb));
+	xc_domain_close(xa2, mon);
+	xc_domain_close(xb, dst);
+	xc_domain_close(xa, s.dom);
+	TEST_ASSERT(nr_domains(xa) == 0 && nr_domains(xb) == 0, "a destroyed migration left "
+		    "domains behind");
+	printf("ok: DESTROY during a migration cancels it ('%s'); nothing left on either side\n",
+	       s.err);
+}
+
 int main(int argc, char **argv)
 {
 	xc_domain *dom;
@@ -551,6 +588,7 @@ int main(int argc, char **argv)
 	check_cut_off(dom, false);
 	check_cut_off(dom, true);
 	check_domus_xc(dom);
+	check_destroy_during_job();
 
 	TEST_ASSERT(nr_domains(xa) == 0 && nr_domains(xb) == 0, "domains left behind");
 	xc_interface_close(xa);
