@@ -61,8 +61,10 @@ static void *job_thread(void *opaque)
 					 j->err, sizeof(j->err));
 	}
 	j->end_ns = ss_now_ns();
-	JOB_SET(&j->sh, phase, !j->status ? DOMUS_CTL_JOB_COMPLETED :
-		j->status == -ECANCELED ? DOMUS_CTL_JOB_CANCELLED : DOMUS_CTL_JOB_FAILED);
+	/* Release: whoever sees the final phase sees end_ns too (job_progress()). */
+	__atomic_store_n(&j->sh.phase, !j->status ? DOMUS_CTL_JOB_COMPLETED :
+			 j->status == -ECANCELED ? DOMUS_CTL_JOB_CANCELLED : DOMUS_CTL_JOB_FAILED,
+			 __ATOMIC_RELEASE);
 	if (write(j->done_fd, &one, sizeof(one)) < 0)
 		pr_warn("job: cannot signal its end: %m");
 	return NULL;
@@ -125,7 +127,7 @@ int job_cancel(struct job *j)
 void job_progress(struct job *j, struct domus_ctl_job_info *info)
 {
 	struct job_shared *sh = &j->sh;
-	uint32_t phase = JOB_GET(sh, phase);
+	uint32_t phase = __atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE);
 	uint64_t end = phase >= DOMUS_CTL_JOB_COMPLETED ? j->end_ns : ss_now_ns();
 
 	*info = (struct domus_ctl_job_info){

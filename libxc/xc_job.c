@@ -176,7 +176,8 @@ static int64_t now_ms(void)
 
 /*
  * The VMM serves its control socket only once the migration arrived. Knock once (a HELLO
- * on a connection of our own) and wait for the answer, or for the VMM to end (its pidfd).
+ * on a connection of our own) and wait for the answer, or for the VMM to end: its pidfd
+ * says so at once; without pidfds (before Linux 5.3) it is looked at every 100 ms.
  * Return: 0 it answers now; -ESRCH it ended; -ETIMEDOUT.
  */
 static int knock(xc_domain *dom, int timeout_ms)
@@ -190,22 +191,26 @@ static int knock(xc_domain *dom, int timeout_ms)
 	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 
-	if (fd < 0 || pfd < 0 || !xc__process_alive(dom->pid, dom->pid_start))
+	if (fd < 0 || !xc__process_alive(dom->pid, dom->pid_start))
 		return -ESRCH;
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello))
 		return -ESRCH;
 	for (;;) {
-		int left = deadline < 0 ? -1 : (int)(deadline - now_ms());
-		int n = poll(p, 2, deadline >= 0 && left < 0 ? 0 : left);
+		int left = deadline < 0 ? 100 : (int)(deadline - now_ms());
+		int n = poll(p, pfd >= 0 ? 2 : 1, left < 0 ? 0 : pfd < 0 && left > 100 ? 100 : left);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -ETIMEDOUT;
-		if (p[1].revents)
+		if (n < 0)
+			return -errno;
+		if (pfd >= 0 && p[1].revents)
 			return -ESRCH;
-		/* An answer, or the connection reset by a VMM that is ending. */
-		return xc__process_alive(dom->pid, dom->pid_start) ? 0 : -ESRCH;
+		if (p[0].revents)	/* an answer, or a reset from a VMM that is ending */
+			return xc__process_alive(dom->pid, dom->pid_start) ? 0 : -ESRCH;
+		if (!xc__process_alive(dom->pid, dom->pid_start))
+			return -ESRCH;
+		if (deadline >= 0 && now_ms() >= deadline)
+			return -ETIMEDOUT;
 	}
 }
 
