@@ -245,6 +245,7 @@ static xc_domain *incoming(xc_interface *x, int fd)
 
 	cfg.incoming = true;
 	cfg.incoming_fd = fd;
+	cfg.kernel = guest_elf;		/* for the machine after a reboot */
 	memcpy(cfg.uuid, the_uuid, 16);
 	XC_OK(x, xc_domain_create(x, &cfg, &dom));
 	close(fd);
