@@ -152,11 +152,9 @@ static void throttle_adjust(struct throttle *t, uint64_t dirty, uint64_t prev_di
  */
 /* What GET_JOB reports after a round: the dirty set, its rate and what it would cost. */
 static void report_round(struct job_shared *sh, const struct migrate_stats *st,
-			 const struct save_stats *ss, uint64_t dirty, uint64_t round_ns,
-			 double rate)
+			 uint64_t dirty, uint64_t round_ns, double rate)
 {
 	JOB_SET(sh, rounds, st->rounds);
-	JOB_SET(sh, pages_sent, ss->pages + ss->zero_pages);
 	JOB_SET(sh, pages_remaining, dirty);
 	JOB_SET(sh, dirty_rate, round_ns ? (uint64_t)((double)dirty * 1e9 / (double)round_ns) : 0);
 	JOB_SET(sh, expected_downtime_ns,
@@ -190,7 +188,7 @@ static int precopy(struct vm *vm, struct ss_writer *w, struct job_shared *sh,
 			break;
 		prev_dirty = dirty;
 		dirty = count_bits(bitmap, words);
-		report_round(sh, st, &ss, dirty, ns, rate);
+		report_round(sh, st, dirty, ns, rate);
 		pr_debug("migrate: round %u sent %llu bytes at %.0f MB/s; %llu pages dirty",
 			 st->rounds, (unsigned long long)sent, rate / 1e6,
 			 (unsigned long long)dirty);
@@ -231,7 +229,6 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, struct job_shared *
 	st->final_pages = count_bits(bitmap, words);
 	st->pages += ss.pages + ss.zero_pages;
 	st->bytes = w->bytes;
-	JOB_SET(sh, pages_sent, st->pages);
 	JOB_SET(sh, pages_remaining, 0);
 	if (ret)
 		return ret;
@@ -265,7 +262,7 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 	struct ss_writer w = {
 		.fd = fd, .rate = JOB_GET(sh, bandwidth), .start_ns = t0, .bounce = bounce,
 		.on_write = throttle_tick, .opaque = &t, .cancel = &sh->cancel,
-		.live_bytes = &sh->bytes,
+		.live_bytes = &sh->bytes, .live_pages = &sh->pages_sent,
 	};
 	struct timeval tmo = { .tv_sec = MIGRATE_HANDSHAKE_MS / 1000 };
 	int ret;

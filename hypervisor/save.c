@@ -83,6 +83,14 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
+/* Progress for GET_JOB: @nr more pages went out (if @ret says they did). */
+static int count_pages(struct ss_writer *w, uint32_t nr, int ret)
+{
+	if (!ret && w->live_pages)
+		__atomic_add_fetch(w->live_pages, nr, __ATOMIC_RELAXED);
+	return ret;
+}
+
 static int write_run(struct vm *vm, struct ss_writer *w, uint64_t first, uint32_t nr)
 {
 	struct ss_pages hdr = { .first = first, .nr = nr };
@@ -97,7 +105,7 @@ static int write_run(struct vm *vm, struct ss_writer *w, uint64_t first, uint32_
 		iov[1].iov_base = w->bounce;
 	}
 
-	return ss_write_recordv(w, SS_REC_PAGES, SS_F_MANDATORY, iov, 2);
+	return count_pages(w, nr, ss_write_recordv(w, SS_REC_PAGES, SS_F_MANDATORY, iov, 2));
 }
 
 /* Pages [first, end) of the RAM file: the non-zero ones, in runs. */
@@ -317,7 +325,8 @@ static int write_zero_run(struct ss_writer *w, uint64_t first, uint32_t nr)
 {
 	struct ss_pages hdr = { .first = first, .nr = nr };
 
-	return ss_write_record(w, SS_REC_ZERO_PAGES, SS_F_MANDATORY, &hdr, sizeof(hdr));
+	return count_pages(w, nr, ss_write_record(w, SS_REC_ZERO_PAGES, SS_F_MANDATORY, &hdr,
+						  sizeof(hdr)));
 }
 
 int save_write_dirty(struct vm *vm, struct ss_writer *w, const uint64_t *bitmap,
@@ -356,7 +365,10 @@ int save_machine(struct vm *vm, struct job_shared *sh, struct save_stats *st, ch
 		 size_t errlen)
 {
 	int fd = sh->fd;
-	struct ss_writer w = { .fd = fd, .cancel = &sh->cancel, .live_bytes = &sh->bytes };
+	struct ss_writer w = {
+		.fd = fd, .cancel = &sh->cancel, .live_bytes = &sh->bytes,
+		.live_pages = &sh->pages_sent,
+	};
 	uint64_t t0 = ss_now_ns();
 	struct stat sb;
 	int ret;
@@ -371,7 +383,6 @@ int save_machine(struct vm *vm, struct job_shared *sh, struct save_stats *st, ch
 		ret = ss_error(err, errlen, -errno, "cannot sync the saved state: %m");
 	st->bytes = w.bytes;
 	st->ns = ss_now_ns() - t0;
-	JOB_SET(sh, pages_sent, st->pages);
 	JOB_SET(sh, pages_remaining, 0);
 	if (ret && job_cancelled(sh))
 		ret = ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");

@@ -185,6 +185,8 @@ struct ss_writer {
 	void *opaque;
 	const bool *cancel;	/* if set and true (atomic), writes fail with -ECANCELED */
 	uint64_t *live_bytes;	/* if set, @bytes is stored here (atomic) after each write */
+	uint64_t *live_pages;	/* if set, pages of PAGES/ZERO_PAGES records are counted
+				 * here (atomic) as they go (save.c) */
 };
 
 int ss_write_header(struct ss_writer *w, uint32_t flags) _must_check_;

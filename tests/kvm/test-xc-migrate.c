@@ -338,6 +338,7 @@ static xc_domain *check_migrate(xc_domain *src)
 	j0 = wait_bytes(xa2, mon, 2 * MIB, false);
 	TEST_ASSERT(j0.phase == XC_JOB_MIGRATING && j0.kind == XC_JOB_KIND_MIGRATE &&
 		    j0.pages_total == 64 * MIB / 4096 && j0.max_downtime_ms == 1 &&
+		    j0.pages_sent >= 256 && j0.pages_sent <= j0.bytes / 4096 &&
 		    j0.bandwidth == 8 * MIB, "job info: phase %s kind %u pages %" PRIu64,
 		    xc_job_phase_name(j0.phase), j0.kind, j0.pages_total);
 	TEST_ASSERT(xc_domain_pause(xa2, mon) == -EBUSY && strstr(xc_last_error(xa2), "migration"),

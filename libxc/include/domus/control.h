@@ -343,7 +343,7 @@ struct domus_ctl_job_info {
 	uint64_t elapsed_ns;	/* since the request (the whole job, once it is over) */
 	uint64_t bytes;		/* stream bytes written so far */
 	uint64_t pages_total;	/* guest RAM in pages */
-	uint64_t pages_sent;	/* pages written so far, repeats included (per round) */
+	uint64_t pages_sent;	/* pages written so far, repeats included (live) */
 	uint64_t pages_remaining; /* migration: dirty at the last collection; save: not yet
 				   * written (an upper bound: zero pages are skipped) */
 	uint64_t dirty_rate;	/* pages per second the guest dirtied in the last round */
