@@ -741,77 +741,88 @@ static int xb_memory_stats(struct domain_backend *b, const uint8_t *uuid,
 	return job_end(xd, 0);
 }
 
-/* domblkstat: @path is a target ("vda") or a source path. */
-static int xb_block_stats(struct domain_backend *b, const uint8_t *uuid, const char *path,
-			  struct domain_block_stats *out, struct verr *err)
+/* The disk named by a target ("vda") or a source path, or -1. */
+static int find_disk(const struct domus_domain_def *def, const char *path)
 {
-	struct xc_backend *xb = xb_of(b);
-	struct xdom *xd = job_begin(xb, uuid, err);
-	xc_domstats st = { 0 };
-	int idx = -1, r;
-
-	if (!xd)
-		return -1;
-	if (xb_need_active(xd, err) < 0)
-		return job_end(xd, -1);
-	g_mutex_lock(&xb->lock);
-	for (size_t i = 0; i < xd->live->ndisks && idx < 0; i++)
-		if (!strcmp(xd->live->disks[i]->target, path) ||
-		    !strcmp(xd->live->disks[i]->source, path))
-			idx = i;
-	g_mutex_unlock(&xb->lock);
-	if (idx < 0)
-		return job_end(xd, verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
-					    "invalid path: %s", path));
-	if ((r = xc_domain_get_stats(xd->xch, xd->ctl, &st)) < 0)
-		return job_end(xd, verr_from_xc(err, xd->xch, r, "block statistics"));
-	if ((unsigned int)idx < st.nr_disks)
-		*out = (struct domain_block_stats){ st.disks[idx].rd_reqs, st.disks[idx].rd_bytes,
-						    st.disks[idx].wr_reqs, st.disks[idx].wr_bytes,
-						    st.disks[idx].errors };
-	xc_domstats_dispose(&st);
-	return job_end(xd, 0);
+	for (size_t i = 0; i < def->ndisks; i++)
+		if (!strcmp(def->disks[i]->target, path) || !strcmp(def->disks[i]->source, path))
+			return i;
+	return -1;
 }
 
-/* domifstat: @dev is the tap's name or the MAC address. */
-static int xb_interface_stats(struct domain_backend *b, const uint8_t *uuid, const char *dev,
-			      struct domain_interface_stats *out, struct verr *err)
+/* The interface named by its tap or its MAC address, or -1. */
+static int find_nic(const struct domus_domain_def *def, const char *dev)
 {
-	struct xc_backend *xb = xb_of(b);
-	struct xdom *xd = job_begin(xb, uuid, err);
-	xc_domstats st = { 0 };
-	int idx = -1, r;
-
-	if (!xd)
-		return -1;
-	if (xb_need_active(xd, err) < 0)
-		return job_end(xd, -1);
-	g_mutex_lock(&xb->lock);
-	for (size_t i = 0; i < xd->live->nnets && idx < 0; i++) {
-		const struct domus_net_def *nd = xd->live->nets[i];
+	for (size_t i = 0; i < def->nnets; i++) {
+		const struct domus_net_def *nd = def->nets[i];
 		char mac[18];
 
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", nd->mac[0], nd->mac[1],
 			 nd->mac[2], nd->mac[3], nd->mac[4], nd->mac[5]);
 		if ((nd->runtime_ifname && !strcmp(nd->runtime_ifname, dev)) ||
 		    !g_ascii_strcasecmp(mac, dev))
-			idx = i;
+			return i;
 	}
+	return -1;
+}
+
+/* The VMM's counters and the index of device @dev of a running domain. */
+static int device_counters(struct xc_backend *xb, const uint8_t *uuid, const char *dev,
+			   bool disk, xc_domstats *st, int *idx, struct verr *err)
+{
+	struct xdom *xd = job_begin(xb, uuid, err);
+	int r;
+
+	if (!xd)
+		return -1;
+	if (xb_need_active(xd, err) < 0)
+		return job_end(xd, -1);
+	g_mutex_lock(&xb->lock);
+	*idx = disk ? find_disk(xd->live, dev) : find_nic(xd->live, dev);
 	g_mutex_unlock(&xb->lock);
-	if (idx < 0)
-		return job_end(xd, verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+	if (*idx < 0)
+		return job_end(xd, disk ? verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+						   "invalid path: %s", dev) :
+				   verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 					    "invalid path, '%s' is not a known interface", dev));
-	if ((r = xc_domain_get_stats(xd->xch, xd->ctl, &st)) < 0)
-		return job_end(xd, verr_from_xc(err, xd->xch, r, "interface statistics"));
-	if ((unsigned int)idx < st.nr_nics) {
-		const xc_net_stats *s = &st.nics[idx];
+	if ((r = xc_domain_get_stats(xd->xch, xd->ctl, st)) < 0)
+		return job_end(xd, verr_from_xc(err, xd->xch, r, "device statistics"));
+	return job_end(xd, 0);
+}
+
+static int xb_block_stats(struct domain_backend *b, const uint8_t *uuid, const char *path,
+			  struct domain_block_stats *out, struct verr *err)
+{
+	xc_domstats st = { 0 };
+	int i;
+
+	if (device_counters(xb_of(b), uuid, path, true, &st, &i, err) < 0)
+		return -1;
+	if ((unsigned int)i < st.nr_disks)
+		*out = (struct domain_block_stats){ st.disks[i].rd_reqs, st.disks[i].rd_bytes,
+						    st.disks[i].wr_reqs, st.disks[i].wr_bytes,
+						    st.disks[i].errors };
+	xc_domstats_dispose(&st);
+	return 0;
+}
+
+static int xb_interface_stats(struct domain_backend *b, const uint8_t *uuid, const char *dev,
+			      struct domain_interface_stats *out, struct verr *err)
+{
+	xc_domstats st = { 0 };
+	int i;
+
+	if (device_counters(xb_of(b), uuid, dev, false, &st, &i, err) < 0)
+		return -1;
+	if ((unsigned int)i < st.nr_nics) {
+		const xc_net_stats *s = &st.nics[i];
 
 		*out = (struct domain_interface_stats){ s->rx_bytes, s->rx_packets, s->rx_errors,
 							s->rx_drops, s->tx_bytes, s->tx_packets,
 							s->tx_errors, s->tx_drops };
 	}
 	xc_domstats_dispose(&st);
-	return job_end(xd, 0);
+	return 0;
 }
 
 void xb_tuning_ops(struct domain_backend_ops *ops)
