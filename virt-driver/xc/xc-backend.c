@@ -256,6 +256,12 @@ static int xb_get_info(struct domain_backend *b, const uint8_t *uuid, struct dom
 	g_mutex_lock(&xd->job);
 	g_mutex_lock(&xb->lock);
 	const struct domus_domain_def *def = xd->live ? xd->live : xd->def;
+	if (!def) {	/* a transient domain that just stopped */
+		g_mutex_unlock(&xb->lock);
+		g_mutex_unlock(&xd->job);
+		return verr_set(err, VERR_NO_DOMAIN, VERR_FROM_DOMAIN, "domain '%s' is gone",
+				xd->name);
+	}
 	out->state = xd->state;
 	out->max_mem_kib = def->memory_kib;
 	out->mem_kib = def->current_memory_kib;
@@ -293,6 +299,11 @@ static int xb_get_xml(struct domain_backend *b, const uint8_t *uuid, unsigned in
 	if (!(xd = xb_find(xb, uuid, err)))
 		return -1;
 	g_mutex_lock(&xb->lock);
+	if (!xd->def && !xd->live) {
+		g_mutex_unlock(&xb->lock);
+		return verr_set(err, VERR_NO_DOMAIN, VERR_FROM_DOMAIN, "domain '%s' is gone",
+				xd->name);
+	}
 	if ((flags & VIR_DOMAIN_XML_INACTIVE) && xd->def)
 		*xml = domus_domain_def_format(xd->def, DOMUS_DEF_FORMAT_INACTIVE);
 	else if (xd->live)
@@ -313,9 +324,10 @@ static int xb_get_max_vcpus(struct domain_backend *b, const uint8_t *uuid, int *
 	if (!xd)
 		return -1;
 	g_mutex_lock(&xb->lock);
-	*out = (xd->live ? xd->live : xd->def)->vcpus;
+	*out = xd->live ? xd->live->vcpus : xd->def ? xd->def->vcpus : 0;
 	g_mutex_unlock(&xb->lock);
-	return 0;
+	return *out ? 0 : verr_set(err, VERR_NO_DOMAIN, VERR_FROM_DOMAIN, "domain '%s' is gone",
+				   xd->name);
 }
 
 /* ---- definitions ---- */

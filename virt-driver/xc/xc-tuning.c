@@ -653,6 +653,12 @@ static int xb_stats(struct domain_backend *b, const uint8_t *uuid, unsigned int 
 	if (!groups)
 		groups = ST_STATE | ST_CPU | ST_BALLOON | ST_VCPU | ST_NET | ST_BLOCK;
 	g_mutex_lock(&xb->lock);
+	if (!xd->live && !xd->def) {
+		g_mutex_unlock(&xb->lock);
+		g_array_free(p.a, TRUE);
+		return job_end(xd, verr_set(err, VERR_NO_DOMAIN, VERR_FROM_DOMAIN,
+					    "domain '%s' is gone", xd->name));
+	}
 	def = domus_domain_def_copy(xd->live ? xd->live : xd->def);
 	if (groups & ST_STATE) {
 		p_int(&p, "state.state", xd->state);
