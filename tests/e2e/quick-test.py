@@ -157,7 +157,7 @@ def excepthook(kind, value, tb):
 
 
 sys.excepthook = excepthook
-print("1..10")
+print("1..11")
 start_daemon()
 conn = connect()
 
@@ -222,6 +222,22 @@ tr.destroy()
 expect_event("q2", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
 expect_error(E.VIR_ERR_NO_DOMAIN, conn.lookupByName, "q2")
 ok("a killed VMM with on_crash=preserve: crashed (panicked) until destroyed, then gone")
+
+q3 = conn.createXML(xml("q3"), 0)
+q3id = q3.ID()
+daemon.kill()
+daemon.wait()
+pid = int([line for line in open(f"{work}/run/{q3id}/domain")
+           if line.startswith("pid=")][0][4:])
+os.kill(pid, signal.SIGKILL)
+until(lambda: not os.path.exists(f"/proc/{pid}"), 10, "the VMM's death")
+start_daemon()
+conn = connect()
+until(lambda: not os.path.exists(f"{work}/run/{q3id}"), 10, "the ended domain's cleanup")
+expect_error(E.VIR_ERR_NO_DOMAIN, conn.lookupByName, "q3")
+if not conn.lookupByName("q1").isActive():
+    fail("q1 is not running after the second restart")
+ok("a domain that crashed while the daemon was down: found ended, on_crash=destroy applied")
 
 dom = conn.lookupByName("q1")
 dom.shutdown()

@@ -132,7 +132,7 @@ void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, b
 }
 
 /* A transient domain that stopped leaves the list (after its STOPPED event). */
-static void forget_transient(struct xc_backend *xb, struct xdom *xd)
+void xb_forget_transient(struct xc_backend *xb, struct xdom *xd)
 {
 	g_mutex_lock(&xb->lock);
 	if (!xd->persistent && xd->id < 0)
@@ -151,7 +151,7 @@ static void restart(struct xc_backend *xb, struct xdom *xd, struct domus_domain_
 	g_mutex_unlock(&xb->lock);
 	if (xb_start_and_watch(xb, xd, def, false, &err) < 0) {
 		g_warning("domain %s: restart failed: %s", xd->name, err.message);
-		forget_transient(xb, xd);
+		xb_forget_transient(xb, xd);
 	}
 }
 
@@ -169,7 +169,7 @@ static void ended(struct xc_backend *xb, struct xdom *xd, const xc_domain_event 
 	case XC_REASON_DESTROYED:
 		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_DESTROYED, false);
 		xb_emit(xb, xd, EV_STOPPED, 1);
-		forget_transient(xb, xd);
+		xb_forget_transient(xb, xd);
 		return;
 	case XC_REASON_POWEROFF:
 	case XC_REASON_REBOOT:
@@ -201,7 +201,7 @@ static void ended(struct xc_backend *xb, struct xdom *xd, const xc_domain_event 
 	if (action == DOMUS_ACTION_RESTART)
 		restart(xb, xd, last);
 	else
-		forget_transient(xb, xd);
+		xb_forget_transient(xb, xd);
 }
 
 /* The guest rebooted: the VMM restarted in place (new pty). on_reboot=destroy ends it. */
@@ -221,7 +221,7 @@ static void rebooted(struct xc_backend *xb, struct xdom *xd)
 		g_message("domain %s rebooted: destroyed (on_reboot=destroy)", xd->name);
 		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_SHUTDOWN, false);
 		xb_emit(xb, xd, EV_STOPPED, 0);
-		forget_transient(xb, xd);
+		xb_forget_transient(xb, xd);
 		return;
 	}
 	xb_write_status(xb, xd);
@@ -333,10 +333,22 @@ static void recover_one(struct xc_backend *xb, const char *path)
 	xd->state = di.state == XC_DOMSTATE_PAUSED ? DOMAIN_PAUSED : DOMAIN_RUNNING;
 	xd->reason = di.state == XC_DOMSTATE_PAUSED ? PAUSE_USER : RUN_UNKNOWN;
 	g_mutex_unlock(&xb->lock);
-	g_message("found running domain %s (id %u) again", xd->name, domid);
-	/* One that ended while we were away is handled as its event: the watch says so. */
-	if (xb_watch(xb, xd, &err) < 0)
-		g_warning("domain %s: %s", xd->name, err.message);
+	if (di.state == XC_DOMSTATE_SHUTDOWN || di.state == XC_DOMSTATE_CRASHED) {
+		/* It ended while we were away: handled as its last event (on_* actions too). */
+		struct xb_event *e = g_new0(struct xb_event, 1);
+
+		g_message("domain %s (id %u) ended while the daemon was away: %s", xd->name, domid,
+			  xc_domain_reason_name(di.reason));
+		e->xd = xdom_ref(xd);
+		e->gen = xd->gen;
+		e->ev.state = di.state;
+		e->ev.reason = di.reason;
+		g_thread_pool_push(xb->evpool, e, NULL);
+	} else {
+		g_message("found running domain %s (id %u) again", xd->name, domid);
+		if (xb_watch(xb, xd, &err) < 0)
+			g_warning("domain %s: %s", xd->name, err.message);
+	}
 	xc_dominfo_dispose(&di);
 }
 
