@@ -263,13 +263,21 @@ void xb_handle_event(struct xc_backend *xb, struct xb_event *e)
 	}
 	switch (e->ev.state) {
 	case XC_DOMSTATE_RUNNING:
-		if (e->ev.reason == XC_REASON_REBOOT)
-			rebooted(xb, xd);
-		else
-			state_change(xb, xd, DOMAIN_RUNNING, RUN_UNPAUSED, EV_RESUMED);
-		break;
 	case XC_DOMSTATE_PAUSED:
-		state_change(xb, xd, DOMAIN_PAUSED, PAUSE_USER, EV_SUSPENDED);
+		if (e->ev.state == XC_DOMSTATE_RUNNING && e->ev.reason == XC_REASON_REBOOT) {
+			rebooted(xb, xd);
+			break;
+		}
+		/* Pause and unpause events also come for what our own ops did, possibly after a
+		 * later op: what counts is the state now (we hold the job lock). */
+		xc_dominfo_init(&di);
+		if (!xc_domain_getinfo(xd->xch, xd->ctl, &di)) {
+			if (di.state == XC_DOMSTATE_RUNNING)
+				state_change(xb, xd, DOMAIN_RUNNING, RUN_UNPAUSED, EV_RESUMED);
+			else if (di.state == XC_DOMSTATE_PAUSED)
+				state_change(xb, xd, DOMAIN_PAUSED, PAUSE_USER, EV_SUSPENDED);
+		}
+		xc_dominfo_dispose(&di);
 		break;
 	case XC_DOMSTATE_SHUTDOWN:
 	case XC_DOMSTATE_CRASHED:
