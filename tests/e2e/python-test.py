@@ -255,7 +255,7 @@ if "current=\"1\"" not in dom.XMLDesc(E.VIR_DOMAIN_XML_INACTIVE):
 if dom.vcpusFlags(E.VIR_DOMAIN_AFFECT_CONFIG) != 1:
     fail("vcpusFlags(CONFIG)")
 expect_error(E.VIR_ERR_OPERATION_UNSUPPORTED, dom.setVcpusFlags, 1, E.VIR_DOMAIN_AFFECT_LIVE)
-if dom.schedulerType() != ["credit", 2]:
+if list(dom.schedulerType()) != ["credit", 2]:
     fail(f"schedulerType: {dom.schedulerType()}")
 if dom.schedulerParameters() != {"weight": 256, "cap": 0}:
     fail(f"schedulerParameters: {dom.schedulerParameters()}")

@@ -113,9 +113,12 @@ void xb_autostart(struct xc_backend *xb);				/* likewise */
 int xb_start_and_watch(struct xc_backend *xb, struct xdom *xd,
 		       const struct domus_domain_def *def, bool paused, struct verr *err);
 int xb_watch(struct xc_backend *xb, struct xdom *xd, struct verr *err);
-/* After the VMM ended (under job): remove it from the registry unless @keep, close the
- * handles, forget the runtime state; the domain is @state/@reason. Transient ones go. */
-void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, bool keep);
+/* After the VMM ended (under job): remove it from the registry unless @destroyed says
+ * xc_domain_destroy() did already, close the handles, end a console session, forget the
+ * runtime state and the status file; the domain is now @state/@reason. */
+void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, bool destroyed);
+/* A transient domain that stopped leaves the list (after its STOPPED event). */
+void xb_forget_transient(struct xc_backend *xb, struct xdom *xd);
 /* Recover running domains from the registry and the status files at start-up. */
 void xb_recover(struct xc_backend *xb);
 

@@ -151,6 +151,7 @@ static int xb_destroy(struct domain_backend *b, const uint8_t *uuid, unsigned in
 	/* xc_domain_destroy() removed it from the registry already. */
 	xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_DESTROYED, true);
 	xb_emit(xb, xd, EV_STOPPED, 1);
+	xb_forget_transient(xb, xd);
 	job_end(xd);
 	return 0;
 }
