@@ -123,6 +123,16 @@ struct domain_memory_stat {
 	uint64_t val;
 };
 
+/* virDomainBlockStats (DOMAIN_BLOCK_STATS). */
+struct domain_block_stats {
+	int64_t rd_req, rd_bytes, wr_req, wr_bytes, errs;
+};
+
+/* virDomainInterfaceStats (DOMAIN_INTERFACE_STATS), the guest's view. */
+struct domain_interface_stats {
+	int64_t rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop;
+};
+
 /* Lifecycle event and detail numbers are libvirt's (VIR_DOMAIN_EVENT_*). */
 struct domain_event_sink {
 	void (*lifecycle)(void *opaque, const struct domain_summary *dom, int event, int detail);
@@ -208,6 +218,11 @@ struct domain_backend_ops {
 		     struct domain_param **params, size_t *n, struct verr *err);
 	int (*memory_stats)(struct domain_backend *b, const uint8_t *uuid, struct domain_memory_stat *out,
 			    unsigned int max, unsigned int *n, struct verr *err);
+	/* @path: a disk's target ("vda") or source; @dev: an interface's tap name or MAC. */
+	int (*block_stats)(struct domain_backend *b, const uint8_t *uuid, const char *path,
+			   struct domain_block_stats *out, struct verr *err);
+	int (*interface_stats)(struct domain_backend *b, const uint8_t *uuid, const char *dev,
+			       struct domain_interface_stats *out, struct verr *err);
 
 	/*
 	 * open_console: a file descriptor (pty master or socket) carrying the console @dev_name

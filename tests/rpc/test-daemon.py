@@ -88,8 +88,8 @@ def stale_socket_is_replaced():
         d.stop(signal.SIGKILL)
         d.expect_failure = True
         assert os.path.exists(d.sock)   # left behind by the kill
-        p = subprocess.Popen([VIRTDOMUSD, "--system", "--socket-dir", d.dir, "--pidfile",
-                              d.pidfile], stderr=subprocess.PIPE)
+        p = subprocess.Popen([VIRTDOMUSD, "--system", "--backend", "none", "--socket-dir", d.dir,
+                              "--pidfile", d.pidfile], stderr=subprocess.PIPE)
         try:
             assert Daemon.wait_for(lambda: _answers(d.sock)), "no daemon on the old path"
         finally:
@@ -147,7 +147,8 @@ def socket_activation():
         rw, ro = f"{tmp}/virtdomusd-sock", f"{tmp}/virtdomusd-sock-ro"
         p = subprocess.Popen(["systemd-socket-activate", "-l", rw, "-l", ro,
                               "--fdname=virtdomusd.socket:virtdomusd-ro.socket",
-                              VIRTDOMUSD, "--system", "--pidfile", f"{tmp}/pid"],
+                              VIRTDOMUSD, "--system", "--backend", "none", "--pidfile",
+                              f"{tmp}/pid"],
                              stderr=subprocess.PIPE, text=True)
         try:
             assert Daemon.wait_for(lambda: os.path.exists(ro))
@@ -180,7 +181,7 @@ def real_system_socket_path():
     if run(["unshare", "-m", "true"])[0] != 0:
         raise Skip("mount namespaces are not permitted here")
     rc, out, err = in_namespace(
-        f"{VIRTDOMUSD} & "
+        f"{VIRTDOMUSD} --backend none & "
         "for i in $(seq 100); do [ -S /run/libvirt/virtdomusd-sock ] && break; sleep 0.05; done; "
         "stat -c '%a %n' /run/libvirt/virtdomusd-sock /run/libvirt/virtdomusd-sock-ro "
         "/run/virtdomusd.pid; "
@@ -215,6 +216,13 @@ def session_autostart():
     env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "XDG_RUNTIME_DIR": tmp,
            "XDG_CONFIG_HOME": f"{tmp}/config", "XDG_CACHE_HOME": f"{tmp}/cache",
            "VIRTD_PATH": os.path.dirname(os.path.abspath(VIRTDOMUSD))}
+    # The client starts the daemon with a scrubbed environment: its configuration file says
+    # which backend (the empty one: this is about autostart, not domains).
+    os.makedirs(f"{tmp}/config/domus")
+    with open(f"{tmp}/config/domus/virtdomusd.conf", "w") as f:
+        f.write("[virtdomusd]\nbackend = none\n")
+    for d in (f"{tmp}/config", f"{tmp}/config/domus", f"{tmp}/config/domus/virtdomusd.conf"):
+        os.chown(d, user.pw_uid, user.pw_gid)
     pidfile = f"{tmp}/libvirt/virtdomusd.pid"
     try:
         rc, out, err = run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",

@@ -141,13 +141,13 @@ static void test_mac(void)
 	char s[18];
 	int distinct = 0;
 
-	CHECK(domus_mac_parse("52:54:00:AB:cd:0F", m) == 0);
+	CHECK(domus_conf_mac_parse("52:54:00:AB:cd:0F", m) == 0);
 	domus_mac_format(m, s);
 	CHECK(!strcmp(s, "52:54:00:ab:cd:0f"));
-	CHECK(domus_mac_parse("52:54:00:ab:cd", m) < 0);
-	CHECK(domus_mac_parse("52:54:00:ab:cd:0f:", m) < 0);
-	CHECK(domus_mac_parse("52-54-00-ab-cd-0f", m) < 0);
-	CHECK(domus_mac_parse("5254.00ab.cd0f", m) < 0);
+	CHECK(domus_conf_mac_parse("52:54:00:ab:cd", m) < 0);
+	CHECK(domus_conf_mac_parse("52:54:00:ab:cd:0f:", m) < 0);
+	CHECK(domus_conf_mac_parse("52-54-00-ab-cd-0f", m) < 0);
+	CHECK(domus_conf_mac_parse("5254.00ab.cd0f", m) < 0);
 	domus_mac_generate(n);
 	for (int i = 0; i < 100; i++) {
 		domus_mac_generate(m);

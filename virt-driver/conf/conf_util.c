@@ -220,7 +220,7 @@ void domus_uuid_generate(uint8_t uuid[16])
 		g_error("GLib returned a malformed UUID '%s'", s);
 }
 
-int domus_mac_parse(const char *str, uint8_t mac[6])
+int domus_conf_mac_parse(const char *str, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
 		const char *p = str + 3 * i;

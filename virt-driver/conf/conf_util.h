@@ -52,7 +52,7 @@ void domus_uuid_format(const uint8_t uuid[16], char buf[37]);
 void domus_uuid_generate(uint8_t uuid[16]);
 
 /* MAC addresses: 6 bytes. Parse accepts "52:54:00:ab:cd:ef" (hex, either case). */
-int domus_mac_parse(const char *str, uint8_t mac[6]);
+int domus_conf_mac_parse(const char *str, uint8_t mac[6]);
 void domus_mac_format(const uint8_t mac[6], char buf[18]);
 /* A random unicast address under KVM's conventional prefix 52:54:00. */
 void domus_mac_generate(uint8_t mac[6]);

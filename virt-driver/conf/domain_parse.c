@@ -396,7 +396,7 @@ static int parse_interface(xmlNode *n, struct domus_domain_def *def, unsigned in
 	net->bridge = net->type == DOMUS_NET_BRIDGE ? prop(child(n, "source"), "bridge") : NULL;
 	if (!mac) {
 		domus_mac_generate(net->mac);
-	} else if (domus_mac_parse(mac, net->mac) < 0) {
+	} else if (domus_conf_mac_parse(mac, net->mac) < 0) {
 		XML_ERR(err, n, "malformed MAC address '%s'", mac);
 		return -1;
 	} else if (net->mac[0] & 1) {

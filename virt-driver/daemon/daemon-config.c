@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Reading virtdomusd.conf. */
 #include <errno.h>
+#include <string.h>
 
 #include "virtd-paths.h"
 #include "daemon-config.h"
@@ -19,6 +20,7 @@ void daemon_config_defaults(struct daemon_config *cfg)
 			.keepalive_count = 5,
 			.emulator = g_strdup(DOMUS_VMM_PATH),
 		},
+		.backend = g_strdup("xc"),
 	};
 }
 
@@ -27,6 +29,9 @@ void daemon_config_clear(struct daemon_config *cfg)
 	g_free(cfg->rpc.emulator);
 	g_free(cfg->socket_dir);
 	g_free(cfg->pidfile);
+	g_free(cfg->backend);
+	g_free(cfg->domain_dir);
+	g_free(cfg->state_dir);
 }
 
 struct uint_key {
@@ -76,7 +81,8 @@ static bool load_string(GKeyFile *kf, const char *key, char **out)
 
 static bool known_key(const char *key)
 {
-	static const char *const strings[] = { "emulator", "socket_dir", "pidfile", NULL };
+	static const char *const strings[] = { "emulator", "socket_dir", "pidfile", "backend",
+						       "domain_dir", "state_dir", NULL };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(uint_keys); i++)
 		if (g_str_equal(key, uint_keys[i].key))
@@ -127,5 +133,13 @@ bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_e
 	load_string(kf, "emulator", &cfg->rpc.emulator);
 	load_string(kf, "socket_dir", &cfg->socket_dir);
 	load_string(kf, "pidfile", &cfg->pidfile);
+	load_string(kf, "backend", &cfg->backend);
+	load_string(kf, "domain_dir", &cfg->domain_dir);
+	load_string(kf, "state_dir", &cfg->state_dir);
+	if (strcmp(cfg->backend, "xc") && strcmp(cfg->backend, "none")) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: backend = '%s': expected 'xc' or 'none'", path, cfg->backend);
+		return false;
+	}
 	return true;
 }

@@ -14,6 +14,9 @@ struct daemon_config {
 	char *socket_dir;	/* where the sockets go; NULL = /run/libvirt or $XDG_RUNTIME_DIR/libvirt */
 	char *pidfile;
 	int timeout;		/* idle seconds before exiting; 0 = never */
+	char *backend;		/* "xc" (real domains) or "none" (no domains: RPC tests) */
+	char *domain_dir;	/* stored definitions; NULL = /var/lib/domus or $XDG_CONFIG_HOME/domus */
+	char *state_dir;	/* status files of running domains; NULL = <registry>/virtdomusd */
 };
 
 void daemon_config_defaults(struct daemon_config *cfg);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -18,11 +19,12 @@
 #include "daemon-config.h"
 #include "virtd-paths.h"
 #include "listen.h"
+#include "backend-xc.h"
 #include "remote/remote.h"
 
 struct options {
 	gboolean version, verbose, session, system;
-	char *config, *pidfile, *socket_dir;
+	char *config, *pidfile, *socket_dir, *backend;
 	int timeout;
 };
 
@@ -55,6 +57,8 @@ static bool parse_options(int *argc, char ***argv, struct options *o, GError **e
 		  "Serve domus:///system (the default for root)", NULL },
 		{ "socket-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->socket_dir,
 		  "Put the sockets in DIR instead of /run/libvirt or $XDG_RUNTIME_DIR/libvirt", "DIR" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &o->backend,
+		  "xc (real domains, the default) or none (no domains: protocol tests)", "NAME" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -108,6 +112,15 @@ static bool load_config(struct daemon *dm, const struct options *o, GError **err
 	if (o->pidfile) {
 		g_free(dm->cfg.pidfile);
 		dm->cfg.pidfile = g_strdup(o->pidfile);
+	}
+	if (o->backend) {
+		if (strcmp(o->backend, "xc") && strcmp(o->backend, "none")) {
+			g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "--backend %s: expected xc or none", o->backend);
+			return false;
+		}
+		g_free(dm->cfg.backend);
+		dm->cfg.backend = g_strdup(o->backend);
 	}
 	dm->d.cfg = dm->cfg.rpc;
 	return true;
@@ -243,6 +256,24 @@ static void cleanup(struct daemon *dm)
 	g_main_context_unref(dm->d.ctx);
 }
 
+static bool create_backend(struct daemon *dm, const struct domain_event_sink *sink,
+			   GError **error)
+{
+	struct xc_backend_config xcfg = {
+		.ctx = dm->d.ctx,
+		.session = dm->d.session,
+		.domain_dir = dm->cfg.domain_dir,
+		.state_dir = dm->cfg.state_dir,
+	};
+
+	if (!strcmp(dm->cfg.backend, "none")) {
+		dm->d.backend = domain_backend_none_new(sink);
+		return true;
+	}
+	dm->d.backend = domain_backend_xc_new(sink, &xcfg, error);
+	return dm->d.backend != NULL;
+}
+
 static int run(struct daemon *dm, const struct options *o)
 {
 	struct rpc_server_config scfg;
@@ -267,9 +298,10 @@ static int run(struct daemon *dm, const struct options *o)
 		.max_queued_out = 64 * 1024 * 1024,
 	};
 	dm->d.srv = rpc_server_new(dm->d.ctx, &scfg, &remote_server_ops, &dm->d);
-	dm->d.backend = domain_backend_none_new(&sink);
 	remote_init(&dm->d);
-	if (!take_pidfile(dm, &error) || !setup_sockets(dm, &error))
+	/* The pidfile first: a second daemon must not touch the first one's domains. */
+	if (!take_pidfile(dm, &error) || !create_backend(dm, &sink, &error) ||
+	    !setup_sockets(dm, &error))
 		goto fail;
 	rpc_server_set_client_count_notify(dm->d.srv, idle_check);
 	idle_check(dm);
@@ -308,5 +340,6 @@ int main(int argc, char **argv)
 	g_free(o.config);
 	g_free(o.pidfile);
 	g_free(o.socket_dir);
+	g_free(o.backend);
 	return ret;
 }

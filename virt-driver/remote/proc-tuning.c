@@ -165,6 +165,37 @@ static int memory_stats(struct remote_call *call, void *a, void *r, struct verr 
 	return 0;
 }
 
+/* domblkstat (virsh falls back to this from BLOCK_STATS_FLAGS) and domifstat. */
+static int device_stats(struct remote_call *call, void *a, void *r, struct verr *err)
+{
+	rp_domain_device_args *args = a;
+	struct domain_summary s;
+
+	if (call->p->proc == RP_PROC_DOMAIN_BLOCK_STATS) {
+		rp_domain_block_stats_ret *ret = r;
+		struct domain_block_stats st = { 0 };
+
+		NEED_OP(call, block_stats, err);
+		if (remote_lookup(call, &args->dom, &s, err) < 0 ||
+		    be(call)->ops->block_stats(be(call), s.uuid, args->dev, &st, err) < 0)
+			return -1;
+		*ret = (rp_domain_block_stats_ret){ st.rd_req, st.rd_bytes, st.wr_req, st.wr_bytes,
+						    st.errs };
+	} else {
+		rp_domain_interface_stats_ret *ret = r;
+		struct domain_interface_stats st = { 0 };
+
+		NEED_OP(call, interface_stats, err);
+		if (remote_lookup(call, &args->dom, &s, err) < 0 ||
+		    be(call)->ops->interface_stats(be(call), s.uuid, args->dev, &st, err) < 0)
+			return -1;
+		*ret = (rp_domain_interface_stats_ret){ st.rx_bytes, st.rx_packets, st.rx_errs,
+							st.rx_drop, st.tx_bytes, st.tx_packets,
+							st.tx_errs, st.tx_drop };
+	}
+	return 0;
+}
+
 /* One stats record for @s. */
 static int stats_record(struct remote_call *call, const struct domain_summary *s,
 			unsigned int groups, rp_domain_stats_record *rec, struct verr *err)
@@ -282,6 +313,10 @@ static const struct remote_proc procs[] = {
 		  rp_domain_set_scheduler_parameters_flags_args, sched_set_flags, M),
 	PROC(RP_PROC_DOMAIN_MEMORY_STATS, "virDomainMemoryStats", rp_domain_memory_stats_args,
 	     rp_domain_memory_stats_ret, memory_stats, 0),
+	PROC(RP_PROC_DOMAIN_BLOCK_STATS, "virDomainBlockStats", rp_domain_device_args,
+	     rp_domain_block_stats_ret, device_stats, 0),
+	PROC(RP_PROC_DOMAIN_INTERFACE_STATS, "virDomainInterfaceStats", rp_domain_device_args,
+	     rp_domain_interface_stats_ret, device_stats, 0),
 	PROC(RP_PROC_CONNECT_GET_ALL_DOMAIN_STATS, "virConnectGetAllDomainStats",
 	     rp_get_all_domain_stats_args, rp_get_all_domain_stats_ret, all_domain_stats, 0),
 	PROC_VOID(RP_PROC_DOMAIN_OPEN_CONSOLE, "virDomainOpenConsole", rp_domain_open_console_args,

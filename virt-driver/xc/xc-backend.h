@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The libxc backend of virtdomusd (struct domain_backend over libxc, the domain XML model
+ * and the definitions store): shared internals of virt-driver/xc/.
+ *
+ * Locking. One backend lock (xb->lock) guards the domain list and every field of every
+ * struct xdom marked "L" (identity, state, definitions); it is only held for short
+ * bookkeeping, never across a libxc call. Each domain has a job lock (xd->job) that
+ * serialises what is done to the domain through libxc (start, stop, tuning): the control
+ * handle (xd->xch, xd->ctl) is only used under it. Order: job, then lock.
+ *
+ * Events. While a domain runs, a watcher (xc-events.c) holds a second, subscribed handle
+ * whose xc_domain_event_fd() is a source on the daemon's main loop. The main loop only
+ * reads events; each is handed to a single-threaded pool (xb->evpool, so they stay in
+ * order) that takes the job lock and acts on it: libvirt events, on_poweroff/on_reboot/
+ * on_crash. A run generation (xd->gen, bumped whenever the domain stops or starts) lets
+ * that pool drop events of a run that an op already ended.
+ */
+#ifndef VIRTD_XC_BACKEND_H
+#define VIRTD_XC_BACKEND_H
+
+#include <glib.h>
+
+#include <domus/xc.h>
+
+#include "backend.h"
+#include "backend-xc.h"
+#include "domain_conf.h"
+#include "domain_schema.h"
+#include "domain_store.h"
+
+struct xconsole;
+
+struct xdom {
+	gatomicrefcount refs;
+	GMutex job;
+
+	/* L: */
+	char *name;
+	uint8_t uuid[16];
+	int id;				/* domid while active, else -1 */
+	int state, reason;		/* libvirt's */
+	bool persistent, autostart;
+	bool removed;			/* no longer in the list */
+	unsigned int gen;		/* run generation */
+	struct domus_domain_def *def;	/* the stored definition; NULL when transient */
+	struct domus_domain_def *live;	/* the running definition; NULL when inactive */
+	struct xconsole *console;	/* the console session, if any (main loop owns it) */
+
+	/* job: */
+	xc_interface *xch;
+	xc_domain *ctl;
+};
+
+struct xc_backend {
+	struct domain_backend base;
+	GMainContext *ctx;
+	bool session;
+	struct domus_schema *schema;
+	struct domus_domain_store *store;
+	char *state_dir;
+	GMutex lock;
+	GPtrArray *doms;		/* struct xdom *, L */
+	GThreadPool *evpool;		/* event handling, one thread */
+	unsigned int nr_cpus;
+};
+
+static inline struct xc_backend *xb_of(struct domain_backend *b)
+{
+	return (struct xc_backend *)b;
+}
+
+/* xc-backend.c */
+struct xdom *xdom_ref(struct xdom *xd);
+void xdom_unref(struct xdom *xd);
+typedef struct xdom xdom;	/* for g_autoptr() only */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(xdom, xdom_unref)
+/* The domain with @uuid, referenced; NULL with VIR_ERR_NO_DOMAIN. */
+struct xdom *xb_find(struct xc_backend *xb, const uint8_t *uuid, struct verr *err);
+void xb_summary(struct xdom *xd, struct domain_summary *s);	/* under xb->lock */
+void xb_emit(struct xc_backend *xb, struct xdom *xd, int event, int detail);
+void xb_emit_reboot(struct xc_backend *xb, struct xdom *xd);
+int verr_from_domus(struct verr *err, struct domus_error *e);
+int verr_from_xc(struct verr *err, xc_interface *xch, int r, const char *what);
+void xb_remove(struct xc_backend *xb, struct xdom *xd);	/* under xb->lock */
+struct xdom *xb_add(struct xc_backend *xb, const char *name, const uint8_t *uuid,
+		    bool persistent);				/* under xb->lock */
+struct domus_domain_def *xb_parse(struct xc_backend *xb, const char *xml, unsigned int flags,
+				  struct verr *err);
+/* The status file of a running domain: its live XML. */
+char *xb_status_path(struct xc_backend *xb, const char *name);
+void xb_write_status(struct xc_backend *xb, struct xdom *xd);	/* under job */
+/* Require an active domain (under job); -1 with "domain is not running". */
+int xb_need_active(struct xdom *xd, struct verr *err);
+
+/* xc-build.c */
+/* Start @def (a copy becomes xd->live); under job. Emits nothing. */
+int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_def *def,
+	     bool paused, struct verr *err);
+/* The pty path the VMM printed in its log, or NULL. */
+char *xb_console_pty(struct xc_backend *xb, const char *name);
+char *xb_log_path(struct xc_backend *xb, const char *name);
+
+/* xc-events.c */
+struct xb_event {
+	struct xdom *xd;		/* referenced */
+	unsigned int gen;
+	bool gone;			/* the connection ended without a last event */
+	xc_domain_event ev;
+};
+void xb_handle_event(struct xc_backend *xb, struct xb_event *ev);	/* the event pool */
+void xb_autostart(struct xc_backend *xb);				/* likewise */
+int xb_start_and_watch(struct xc_backend *xb, struct xdom *xd,
+		       const struct domus_domain_def *def, bool paused, struct verr *err);
+int xb_watch(struct xc_backend *xb, struct xdom *xd, struct verr *err);
+/* After the VMM ended (under job): remove it from the registry unless @destroyed says
+ * xc_domain_destroy() did already, close the handles, end a console session, forget the
+ * runtime state and the status file; the domain is now @state/@reason. */
+void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, bool destroyed);
+/* A transient domain that stopped leaves the list (after its STOPPED event). */
+void xb_forget_transient(struct xc_backend *xb, struct xdom *xd);
+/* Recover running domains from the registry and the status files at start-up. */
+void xb_recover(struct xc_backend *xb);
+
+/* xc-console.c */
+int xb_open_console(struct domain_backend *b, const uint8_t *uuid, const char *dev,
+		    unsigned int flags, int *fd, struct verr *err);
+void xb_console_kick(struct xc_backend *xb, struct xdom *xd);
+
+/* The op tables of the other files. */
+unsigned int xb_def_cap(const struct domus_domain_def *def);
+void xb_lifecycle_ops(struct domain_backend_ops *ops);
+void xb_tuning_ops(struct domain_backend_ops *ops);
+
+/* libvirt's numbers used by the backend. */
+enum {
+	EV_DEFINED = 0, EV_UNDEFINED = 1, EV_STARTED = 2, EV_SUSPENDED = 3, EV_RESUMED = 4,
+	EV_STOPPED = 5, EV_SHUTDOWN = 6, EV_CRASHED = 8,
+};
+enum { RUN_UNKNOWN = 0, RUN_BOOTED = 1, RUN_UNPAUSED = 5 };
+enum { PAUSE_UNKNOWN = 0, PAUSE_USER = 1 };
+enum { OFF_UNKNOWN = 0, OFF_SHUTDOWN = 1, OFF_DESTROYED = 2, OFF_CRASHED = 3, OFF_FAILED = 6 };
+enum { CRASH_PANICKED = 1 };
+
+#endif
