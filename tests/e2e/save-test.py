@@ -228,7 +228,16 @@ if dom.hasManagedSaveImage(0):
     fail("managedsave-remove left the image")
 dom.create()
 expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
-ok("managedsave-remove: the next start boots afresh")
+dom.managedSave(0)
+expect_error(E.VIR_ERR_OPERATION_INVALID, "managed save image exists", dom.undefine)
+virsh("undefine", "s1", "--managed-save")
+if os.path.exists(f"{work}/defs/save/s1.save"):
+    fail("undefine --managed-save left the image")
+dom = conn.defineXML(xml("s1"))
+dom.create()
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+ok("managedsave-remove: the next start boots afresh; undefine refused with an image, "
+   "undefine --managed-save removes it")
 
 tr = conn.createXML(xml("t1"), 0)
 tr.save(f"{work}/t1.save")

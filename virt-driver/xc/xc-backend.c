@@ -424,7 +424,7 @@ static int xb_undefine(struct domain_backend *b, const uint8_t *uuid, unsigned i
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 				"unsupported flags (0x%x) in function virDomainUndefineFlags",
 				flags & ~0x7fu);
-	if (!xd)
+	if (!xd || xb_undefine_managed_save(xb, xd, flags, err) < 0)
 		return -1;
 	g_mutex_lock(&xb->lock);
 	if (!xd->persistent) {

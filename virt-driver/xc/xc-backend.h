@@ -137,6 +137,10 @@ bool xb_has_managed_save(struct xc_backend *xb, const char *name);
 /* create's way when a managed save image exists: resume from it (under job). */
 int xb_start_managed(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_def *def,
 		     bool paused, struct verr *err);
+/* Before undefine: refuse while a managed save image exists, unless @flags has
+ * VIR_DOMAIN_UNDEFINE_MANAGED_SAVE, which removes it. */
+int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
+			     struct verr *err);
 /* xc-events.c: a transient domain that stopped leaves the list. */
 void xb_forget_transient(struct xc_backend *xb, struct xdom *xd);
 

@@ -377,6 +377,24 @@ static int xb_managed_save_remove(struct domain_backend *b, const uint8_t *uuid,
 	return 0;
 }
 
+int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
+			     struct verr *err)
+{
+	g_autofree char *path = managed_path(xb, xd->name);
+
+	if (!xb_has_managed_save(xb, xd->name))
+		return 0;
+	if (!(flags & 1u))	/* VIR_DOMAIN_UNDEFINE_MANAGED_SAVE */
+		return verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
+				"Refusing to undefine while domain managed save image exists");
+	if (g_unlink(path) < 0 && errno != ENOENT)
+		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
+				"cannot remove the managed save image %s: %s", path,
+				g_strerror(errno));
+	set_managed(xb, xd, false);
+	return 0;
+}
+
 static int xb_save_image_xml(struct domain_backend *b, const char *path, unsigned int flags,
 			     char **xml, struct verr *err)
 {
