@@ -144,7 +144,7 @@ events = []
 conn = libvirt.open(uri)
 conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                             lambda c, d, e, det, o: events.append((d.name(), e, det)), None)
-print("1..9")
+print("1..10")
 
 dom = conn.defineXML(xml("s1"))
 dom.create()
@@ -280,6 +280,47 @@ if not any(isinstance(s, list) and s[0] == E.VIR_DOMAIN_JOB_UNBOUNDED for s in s
 expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", c2.lookupByName("big").abortJob)
 expect_error(E.VIR_ERR_OPERATION_INVALID, "no job is active", c2.lookupByName("s1").abortJob)
 ok(f"job info from a second connection during a save ({len(seen)} answers, none failed)")
+
+# A save into a FIFO drained at 10 KB/s stays in progress for seconds: domjobinfo and
+# domjobabort from other clients see and cancel it, and the domain runs on.
+fifo = f"{work}/fifo"
+os.mkfifo(fifo)
+
+
+def drain():
+    fd = os.open(fifo, os.O_RDONLY)
+    while os.read(fd, 1024):
+        time.sleep(0.1)
+    os.close(fd)
+
+
+threading.Thread(target=drain, daemon=True).start()
+result = []
+
+
+def bg_save():
+    try:
+        conn.lookupByName("s1").save(fifo)
+        result.append("saved")
+    except libvirt.libvirtError as e:
+        result.append(str(e))
+
+
+saver = threading.Thread(target=bg_save)
+saver.start()
+d2 = c2.lookupByName("s1")
+until(lambda: d2.jobInfo()[0] == E.VIR_DOMAIN_JOB_UNBOUNDED, 20, "the save job")
+info = virsh("domjobinfo", "s1")
+if "Unbounded" not in info:
+    fail(f"virsh domjobinfo during the save: {info}")
+virsh("domjobabort", "s1")
+saver.join(30)
+if saver.is_alive() or not result or "aborted" not in result[0]:
+    fail(f"the aborted save: {result}")
+if dom.state()[0] != E.VIR_DOMAIN_RUNNING or d2.jobInfo()[0] != E.VIR_DOMAIN_JOB_NONE:
+    fail(f"after the aborted save: {dom.state()}")
+ok("a save in progress: virsh domjobinfo shows it, virsh domjobabort cancels it, the "
+   "domain runs on")
 
 out = virsh("save", "s1", f"{work}/v.save")
 if "saved to" not in out:

@@ -127,11 +127,12 @@ static int append_trailer(int fd, uint64_t stream_len, const char *xml, uint32_t
 	memcpy(t.magic, trailer_magic, sizeof(t.magic));
 	t.xml_len = strlen(xml);
 	sha256(xml, t.xml_len, t.xml_sha256);
-	if (lseek(fd, stream_len, SEEK_SET) < 0)
+	/* A pipe or socket is already at the stream's end. */
+	if (lseek(fd, stream_len, SEEK_SET) < 0 && errno != ESPIPE)
 		return -errno;
 	if ((r = write_all(fd, xml, t.xml_len)) < 0 || (r = write_all(fd, &t, sizeof(t))) < 0)
 		return r;
-	return fsync(fd) < 0 ? -errno : 0;
+	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
 }
 
 static char *managed_path(struct xc_backend *xb, const char *name)
