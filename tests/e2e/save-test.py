@@ -178,6 +178,7 @@ conn.restore(img)
 expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
 if dom.state()[0] != E.VIR_DOMAIN_PAUSED:
     fail(f"a paused save restored as {dom.state()}")
+expect_event("s1", E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_RESTORED)
 dom.resume()
 dom.save(img)
 conn.restoreFlags(img, None, E.VIR_DOMAIN_SAVE_PAUSED)

@@ -34,8 +34,8 @@ int xb_start_and_watch(struct xc_backend *xb, struct xdom *xd,
 		memset(err, 0, sizeof(*err));
 	}
 	xb_emit(xb, xd, EV_STARTED, xd->restore_path ? 2 /* RESTORED */ : 0 /* BOOTED */);
-	if (paused)
-		xb_emit(xb, xd, EV_SUSPENDED, 0);
+	if (paused)	/* SUSPENDED RESTORED after a restore, as libvirt's QEMU driver */
+		xb_emit(xb, xd, EV_SUSPENDED, xd->restore_path ? 4 : 0);
 	return 0;
 }
 
