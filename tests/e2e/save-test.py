@@ -204,8 +204,15 @@ expect_error(E.VIR_ERR_OPERATION_INVALID, "checksum", conn.restore, f"{work}/bad
 expect_error(E.VIR_ERR_SYSTEM_ERROR, "No such file", conn.restore, f"{work}/none")
 expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", dom.save, img)
 conn.restore(img)
+expect_error(E.VIR_ERR_SYSTEM_ERROR, "cannot create the save image", dom.save,
+             f"{work}/no/such/dir")
+if dom.state()[0] != E.VIR_DOMAIN_RUNNING:
+    fail(f"a refused save stopped the domain: {dom.state()}")
+dom.destroy()
+conn.restore(img)
 expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
-ok("foreign, truncated and corrupt images refused with clear errors; the good one restores")
+ok("foreign, truncated and corrupt images refused with clear errors, so is an unwritable "
+   "path (the domain runs on); the good one restores")
 
 dom.managedSave(0)
 expect_event("s1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_SAVED)
