@@ -356,20 +356,10 @@ int xb_start_managed(struct xc_backend *xb, struct xdom *xd, const struct domus_
 	return r;
 }
 
-static int xb_managed_save_remove(struct domain_backend *b, const uint8_t *uuid,
-				  unsigned int flags, struct verr *err)
+static int remove_managed(struct xc_backend *xb, struct xdom *xd, struct verr *err)
 {
-	struct xc_backend *xb = xb_of(b);
-	g_autoptr(xdom) xd = NULL;
-	g_autofree char *path = NULL;
+	g_autofree char *path = managed_path(xb, xd->name);
 
-	if (flags)
-		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
-				"unsupported flags (0x%x) in function virDomainManagedSaveRemove",
-				flags);
-	if (!(xd = xb_find(xb, uuid, err)))
-		return -1;
-	path = managed_path(xb, xd->name);
 	if (g_unlink(path) < 0 && errno != ENOENT)
 		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
 				"cannot remove the managed save image %s: %s", path,
@@ -378,22 +368,30 @@ static int xb_managed_save_remove(struct domain_backend *b, const uint8_t *uuid,
 	return 0;
 }
 
+static int xb_managed_save_remove(struct domain_backend *b, const uint8_t *uuid,
+				  unsigned int flags, struct verr *err)
+{
+	struct xc_backend *xb = xb_of(b);
+	g_autoptr(xdom) xd = NULL;
+
+	if (flags)
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+				"unsupported flags (0x%x) in function virDomainManagedSaveRemove",
+				flags);
+	if (!(xd = xb_find(xb, uuid, err)))
+		return -1;
+	return remove_managed(xb, xd, err);
+}
+
 int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
 			     struct verr *err)
 {
-	g_autofree char *path = managed_path(xb, xd->name);
-
 	if (!xb_has_managed_save(xb, xd->name))
 		return 0;
 	if (!(flags & 1u))	/* VIR_DOMAIN_UNDEFINE_MANAGED_SAVE */
 		return verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
 				"Refusing to undefine while domain managed save image exists");
-	if (g_unlink(path) < 0 && errno != ENOENT)
-		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
-				"cannot remove the managed save image %s: %s", path,
-				g_strerror(errno));
-	set_managed(xb, xd, false);
-	return 0;
+	return remove_managed(xb, xd, err);
 }
 
 static int xb_save_image_xml(struct domain_backend *b, const char *path, unsigned int flags,
