@@ -259,9 +259,33 @@ static int take_virtio(struct ss_reader *r, const struct ss_record *rec,
 }
 
 /*
+ * Bits KVM rewrites from the vCPU's own state while the guest runs (KVM_GET_CPUID2 shows
+ * them as the guest set them): leaf 1 ECX OSXSAVE (CR4.OSXSAVE), leaf 7.0 ECX OSPKE
+ * (CR4.PKE), and leaf 0xD.0/0xD.1 EBX, the XSAVE area size for the current XCR0/XSS. A
+ * saved Linux guest has them set, a fresh VMM not: they say nothing about the host, and the
+ * restored vCPU state brings them back.
+ */
+static bool cpuid_same(const struct kvm_cpuid_entry2 *a, const struct kvm_cpuid_entry2 *b)
+{
+	uint32_t ecx_mask = ~0u, ebx_mask = ~0u;
+
+	if (a->function != b->function || a->index != b->index)
+		return false;
+	if (a->function == 1)
+		ecx_mask = ~(1u << 27);
+	else if (a->function == 7 && a->index == 0)
+		ecx_mask = ~(1u << 4);
+	else if (a->function == 0xd && a->index <= 1)
+		ebx_mask = 0;
+	return a->eax == b->eax && (a->ebx & ebx_mask) == (b->ebx & ebx_mask) &&
+	       (a->ecx & ecx_mask) == (b->ecx & ecx_mask) && a->edx == b->edx;
+}
+
+/*
  * The guest keeps running on what CPUID told it at boot: this host must give it the same
- * (vCPU 0's table, entry by entry). Another CPU model, or a KVM that offers other
- * features, is refused rather than left to crash the guest later.
+ * (vCPU 0's table, entry by entry, but for the guest-controlled bits above). Another CPU
+ * model, or a KVM that offers other features, is refused rather than left to crash the
+ * guest later.
  */
 static int check_cpuid(struct vm *vm, struct ss_reader *r, const struct ss_record *rec)
 {
@@ -281,8 +305,7 @@ static int check_cpuid(struct vm *vm, struct ss_reader *r, const struct ss_recor
 		const struct kvm_cpuid_entry2 *a = i < n ? &saved[i] : NULL;
 		const struct kvm_cpuid_entry2 *b = i < (size_t)have ? &now[i] : NULL;
 
-		if (a && b && a->function == b->function && a->index == b->index &&
-		    a->eax == b->eax && a->ebx == b->ebx && a->ecx == b->ecx && a->edx == b->edx)
+		if (a && b && cpuid_same(a, b))
 			continue;
 		a = a ? a : b;
 		return ss_reader_fail(r, -EINVAL, "the saved domain ran on another CPU (CPUID "

@@ -133,6 +133,14 @@ struct domain_interface_stats {
 	int64_t rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop;
 };
 
+/* virDomainJobInfo (a running save's progress). type: VIR_DOMAIN_JOB_* (0 none, 2 unbounded). */
+struct domain_job_info {
+	int type;
+	uint64_t elapsed_ms;
+	uint64_t data_total, data_processed, data_remaining;
+	uint64_t mem_total, mem_processed, mem_remaining;
+};
+
 /* Lifecycle event and detail numbers are libvirt's (VIR_DOMAIN_EVENT_*). */
 struct domain_event_sink {
 	void (*lifecycle)(void *opaque, const struct domain_summary *dom, int event, int detail);
@@ -230,6 +238,27 @@ struct domain_backend_ops {
 	 */
 	int (*open_console)(struct domain_backend *b, const uint8_t *uuid, const char *dev_name,
 			    unsigned int flags, int *fd, struct verr *err);
+
+	/*
+	 * Save and restore (virt-driver/xc/xc-save.c, docs/savestate.md). save: the domain's
+	 * state into @path, then it stops (@flags VIR_DOMAIN_SAVE_RUNNING/PAUSED: how a restore
+	 * starts it). restore: a file from save; the domain starts again. managed_save: the same
+	 * into the daemon's own file, which the next create resumes from.
+	 */
+	int (*save)(struct domain_backend *b, const uint8_t *uuid, const char *path,
+		    unsigned int flags, struct verr *err);
+	int (*restore)(struct domain_backend *b, const char *path, unsigned int flags,
+		       struct verr *err);
+	int (*managed_save)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			    struct verr *err);
+	int (*managed_save_remove)(struct domain_backend *b, const uint8_t *uuid,
+				   unsigned int flags, struct verr *err);
+	int (*save_image_xml)(struct domain_backend *b, const char *path, unsigned int flags,
+			      char **xml, struct verr *err);
+	/* The running job (a save) from another client: never waits for it. */
+	int (*job_info)(struct domain_backend *b, const uint8_t *uuid, struct domain_job_info *out,
+			struct verr *err);
+	int (*abort_job)(struct domain_backend *b, const uint8_t *uuid, struct verr *err);
 
 	/* Running domains, for the daemon's idle timeout. */
 	unsigned int (*count_active)(struct domain_backend *b);

@@ -89,8 +89,8 @@ def unknown_program_and_procedures():
     expect_error(*r.call(1, prog=0x20008087), 39, 7, "Cannot find program")
     expect_error(*r.call(9999), 39, 7, "unknown procedure: 9999")
     expect_error(*r.call(-5), 39, 7, "unknown procedure: -5")
-    expect_error(*r.call(55, xdr_string("x")), 3, 20,
-                 "this function is not supported by the connection driver: virDomainSave")
+    expect_error(*r.call(53, xdr_string("x")), 3, 20,
+                 "this function is not supported by the connection driver: virDomainCoreDump")
     expect_error(*r.call(281), 3, 0, "virConnectListAllStoragePools")
     hdr, body = r.call(GET_TYPE)
     assert hdr[5] == OK

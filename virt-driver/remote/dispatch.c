@@ -230,6 +230,7 @@ void remote_init(struct virtd *d)
 	index_table(&remote_procs_domain);
 	index_table(&remote_procs_tuning);
 	index_table(&remote_procs_event);
+	index_table(&remote_procs_save);
 	d->pool = g_thread_pool_new(worker_run, d, d->cfg.max_workers, FALSE, NULL);
 	d->prio_pool = g_thread_pool_new(worker_run, d, d->cfg.prio_workers, FALSE, NULL);
 }

@@ -92,6 +92,7 @@ extern const struct remote_proc_table remote_procs_host;
 extern const struct remote_proc_table remote_procs_domain;
 extern const struct remote_proc_table remote_procs_tuning;
 extern const struct remote_proc_table remote_procs_event;
+extern const struct remote_proc_table remote_procs_save;
 
 /* An event registration of a connection (callback style). */
 struct remote_event_reg {

@@ -74,6 +74,7 @@ void xb_summary(struct xdom *xd, struct domain_summary *s)
 	s->reason = xd->reason;
 	s->persistent = xd->persistent;
 	s->autostart = xd->autostart;
+	s->managed_save = xd->managed_save;
 }
 
 void xb_emit(struct xc_backend *xb, struct xdom *xd, int event, int detail)
@@ -423,7 +424,7 @@ static int xb_undefine(struct domain_backend *b, const uint8_t *uuid, unsigned i
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 				"unsupported flags (0x%x) in function virDomainUndefineFlags",
 				flags & ~0x7fu);
-	if (!xd)
+	if (!xd || xb_undefine_managed_save(xb, xd, flags, err) < 0)
 		return -1;
 	g_mutex_lock(&xb->lock);
 	if (!xd->persistent) {
@@ -523,6 +524,7 @@ static bool load_store(struct xc_backend *xb, GError **error)
 
 		xd->autostart = domus_domain_store_get_autostart(xb->store, def->name);
 		xd->def = def;
+		xd->managed_save = xb_has_managed_save(xb, xd->name);
 		defs->pdata[i] = NULL;
 	}
 	g_message("%u stored domain definitions in %s", defs->len,
@@ -562,6 +564,7 @@ struct domain_backend *domain_backend_xc_new(const struct domain_event_sink *eve
 
 	xb_lifecycle_ops(&xb_ops);
 	xb_tuning_ops(&xb_ops);
+	xb_save_ops(&xb_ops);
 	xb->base.ops = &xb_ops;
 	xb->base.events = *events;
 	xb->ctx = g_main_context_ref(cfg->ctx);

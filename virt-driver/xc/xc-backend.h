@@ -42,6 +42,7 @@ struct xdom {
 	int state, reason;		/* libvirt's */
 	bool persistent, autostart;
 	bool removed;			/* no longer in the list */
+	bool managed_save;		/* a managed save image exists (xc-save.c) */
 	unsigned int gen;		/* run generation */
 	struct domus_domain_def *def;	/* the stored definition; NULL when transient */
 	struct domus_domain_def *live;	/* the running definition; NULL when inactive */
@@ -50,6 +51,7 @@ struct xdom {
 	/* job: */
 	xc_interface *xch;
 	xc_domain *ctl;
+	const char *restore_path;	/* set while xb_start() restores an image */
 };
 
 struct xc_backend {
@@ -132,12 +134,25 @@ unsigned int xb_def_cap(const struct domus_domain_def *def);
 void xb_lifecycle_ops(struct domain_backend_ops *ops);
 void xb_tuning_ops(struct domain_backend_ops *ops);
 
+/* xc-save.c */
+void xb_save_ops(struct domain_backend_ops *ops);
+bool xb_has_managed_save(struct xc_backend *xb, const char *name);
+/* create's way when a managed save image exists: resume from it (under job). */
+int xb_start_managed(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_def *def,
+		     bool paused, struct verr *err);
+/* Before undefine: refuse while a managed save image exists, unless @flags has
+ * VIR_DOMAIN_UNDEFINE_MANAGED_SAVE, which removes it. */
+int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
+			     struct verr *err);
+/* xc-events.c: a transient domain that stopped leaves the list. */
+void xb_forget_transient(struct xc_backend *xb, struct xdom *xd);
+
 /* libvirt's numbers used by the backend. */
 enum {
 	EV_DEFINED = 0, EV_UNDEFINED = 1, EV_STARTED = 2, EV_SUSPENDED = 3, EV_RESUMED = 4,
 	EV_STOPPED = 5, EV_SHUTDOWN = 6, EV_CRASHED = 8,
 };
-enum { RUN_UNKNOWN = 0, RUN_BOOTED = 1, RUN_UNPAUSED = 5 };
+enum { RUN_UNKNOWN = 0, RUN_BOOTED = 1, RUN_RESTORED = 3, RUN_UNPAUSED = 5 };
 enum { PAUSE_UNKNOWN = 0, PAUSE_USER = 1 };
 enum { OFF_UNKNOWN = 0, OFF_SHUTDOWN = 1, OFF_DESTROYED = 2, OFF_CRASHED = 3, OFF_FAILED = 6 };
 enum { CRASH_PANICKED = 1 };

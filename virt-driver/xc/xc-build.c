@@ -207,6 +207,7 @@ int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_d
 				def->os.kernel);
 	b->log = log;
 	fill_config(b, live);
+	b->cfg.restore_path = xd->restore_path;	/* xc-save.c: continue a saved image */
 	g_unlink(log);	/* a fresh log: the pty path of this run only */
 	if ((r = xc_interface_open(0, &xd->xch)) < 0)
 		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_DOMAIN, "libxc: %s",
@@ -237,7 +238,7 @@ int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_d
 	xd->id = xd->live->id;
 	xd->gen++;
 	xd->state = paused ? DOMAIN_PAUSED : DOMAIN_RUNNING;
-	xd->reason = paused ? PAUSE_USER : RUN_BOOTED;
+	xd->reason = paused ? PAUSE_USER : xd->restore_path ? RUN_RESTORED : RUN_BOOTED;
 	g_mutex_unlock(&xb->lock);
 	xb_write_status(xb, xd);
 	return 0;

@@ -33,9 +33,9 @@ int xb_start_and_watch(struct xc_backend *xb, struct xdom *xd,
 		g_warning("domain %s runs but cannot be watched: %s", xd->name, err->message);
 		memset(err, 0, sizeof(*err));
 	}
-	xb_emit(xb, xd, EV_STARTED, 0);
-	if (paused)
-		xb_emit(xb, xd, EV_SUSPENDED, 0);
+	xb_emit(xb, xd, EV_STARTED, xd->restore_path ? 2 /* RESTORED */ : 0 /* BOOTED */);
+	if (paused)	/* SUSPENDED RESTORED after a restore, as libvirt's QEMU driver */
+		xb_emit(xb, xd, EV_SUSPENDED, xd->restore_path ? 4 : 0);
 	return 0;
 }
 
@@ -61,6 +61,8 @@ static int xb_create(struct domain_backend *b, const uint8_t *uuid, unsigned int
 	if (xd->id > 0 || !def)
 		r = verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
 			     "domain is already running");
+	else if (xd->managed_save && !(flags & VIR_DOMAIN_START_FORCE_BOOT))
+		r = xb_start_managed(xb, xd, def, flags & VIR_DOMAIN_START_PAUSED, err);
 	else
 		r = xb_start_and_watch(xb, xd, def, flags & VIR_DOMAIN_START_PAUSED, err);
 	g_mutex_unlock(&xd->job);

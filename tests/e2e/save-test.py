@@ -1,0 +1,346 @@
+#!/usr/bin/python3
+"""virsh save / restore / managedsave through virtdomusd on the host, with a tiny guest.
+
+  save-test.py --virtdomusd PATH --vmm PATH --schemas DIR --guest test-control-guest.elf
+
+The same set-up as quick-test.py (private sockets, python3-libvirt, the tiny ELF test
+guest of tests/kvm on the host's /dev/kvm): save and restore with their lifecycle events and
+state reasons, a save taken paused comes back paused, save-image-dumpxml, foreign,
+truncated and corrupted images refused with libvirt errors, managed save (flag in listings,
+start resumes from it and consumes it, managedsave-remove, start --force-boot), a transient
+domain saved and restored, job info from a second connection while a save runs, and an
+abort with no job. It also runs the stock virsh for save/restore/dominfo.
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--virtdomusd", required=True)
+ap.add_argument("--vmm", required=True)
+ap.add_argument("--schemas", required=True)
+ap.add_argument("--guest", required=True)
+args = ap.parse_args()
+args.guest = os.path.abspath(args.guest)
+
+
+def skip(why):
+    print(f"1..0 # SKIP {why}")
+    sys.exit(77)
+
+
+try:
+    import libvirt
+except ImportError:
+    skip("no python3-libvirt")
+if os.geteuid() != 0:
+    skip("needs root (the domains' cgroups and /dev/kvm)")
+if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+    skip("no /dev/kvm")
+
+E = libvirt
+work = tempfile.mkdtemp(prefix="save-test.")
+sock = f"{work}/virtdomusd-sock"
+uri = f"domus+unix:///system?socket={sock}"
+env = dict(os.environ, DOMUS_RUN_DIR=f"{work}/run", DOMUS_VMM=args.vmm,
+           DOMUS_SCHEMA_DIR=args.schemas)
+os.makedirs(f"{work}/defs")
+with open(f"{work}/conf", "w") as f:
+    f.write(f"[virtdomusd]\ndomain_dir = {work}/defs\n")
+ntest = 0
+daemon = subprocess.Popen([args.virtdomusd, "--system", "--verbose", "--socket-dir", work,
+                           "--pidfile", f"{work}/pid", "--config", f"{work}/conf"],
+                          stdout=subprocess.DEVNULL, stderr=open(f"{work}/daemon.log", "a"),
+                          env=env)
+
+
+def cleanup():
+    for rec in (os.listdir(f"{work}/run") if os.path.isdir(f"{work}/run") else []):
+        try:
+            for line in open(f"{work}/run/{rec}/domain"):
+                if line.startswith("pid="):
+                    os.kill(int(line[4:]), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    if daemon.poll() is None:
+        daemon.kill()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def fail(msg):
+    print(f"not ok {ntest + 1} - {msg}")
+    for line in open(f"{work}/daemon.log").readlines()[-30:]:
+        print("# " + line.rstrip())
+    cleanup()
+    sys.exit(1)
+
+
+def ok(what):
+    global ntest
+    ntest += 1
+    print(f"ok {ntest} - {what}", flush=True)
+
+
+def until(cond, seconds, what):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    fail(f"timed out waiting for {what}")
+
+
+def xml(name, mem_mib=32):
+    return f"""<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='MiB'>{mem_mib}</memory>
+  <vcpu>2</vcpu>
+  <os><type>hvm</type><kernel>{args.guest}</kernel></os>
+  <features><acpi/></features>
+  <devices><serial type='pty'/><memballoon model='none'/></devices>
+</domain>"""
+
+
+def expect_event(name, event, detail):
+    until(lambda: (name, event, detail) in events, 20, f"event {event}/{detail} of {name}")
+    events.remove((name, event, detail))
+
+
+def expect_error(code, text, fn, *a):
+    try:
+        fn(*a)
+    except libvirt.libvirtError as e:
+        if e.get_error_code() != code or text not in str(e):
+            fail(f"{fn.__name__}: code {e.get_error_code()} ({e}), expected {code} '{text}'")
+        return
+    fail(f"{fn.__name__} succeeded")
+
+
+def virsh(*a):
+    r = subprocess.run(["virsh", "-c", uri, *a], capture_output=True, text=True, timeout=60)
+    if r.returncode:
+        fail(f"virsh {' '.join(a)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def excepthook(kind, value, tb):
+    import traceback
+    traceback.print_exception(kind, value, tb)
+    fail(f"{kind.__name__}: {value}")
+
+
+sys.excepthook = excepthook
+until(lambda: os.path.exists(sock) or daemon.poll() is not None, 10, "the socket")
+libvirt.virEventRegisterDefaultImpl()
+threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
+                 daemon=True).start()
+events = []
+conn = libvirt.open(uri)
+conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                            lambda c, d, e, det, o: events.append((d.name(), e, det)), None)
+print("1..10")
+
+dom = conn.defineXML(xml("s1"))
+dom.create()
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+img = f"{work}/s1.save"
+dom.save(img)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_SAVED)
+if dom.state() != [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_SAVED] or dom.isActive():
+    fail(f"state after save: {dom.state()}")
+if os.stat(img).st_mode & 0o077:
+    fail("the save image is readable by others")
+saved_xml = conn.saveImageGetXMLDesc(img, 0)
+if "<name>s1</name>" not in saved_xml or dom.UUIDString() not in saved_xml:
+    fail(f"save-image XML: {saved_xml}")
+ok("save: stopped (saved) event and state, image 0600, save-image XML names the domain")
+
+conn.restore(img)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+if dom.state() != [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED] or \
+        conn.lookupByName("s1").ID() <= 0:
+    fail(f"state after restore: {dom.state()}")
+expect_error(E.VIR_ERR_OPERATION_INVALID, "already running", conn.restore, img)
+dom.suspend()
+dom.resume()
+ok("restore: started (restored), running (restored), controllable; a second restore refused")
+
+dom.suspend()
+dom.saveFlags(img, None, 0)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_SAVED)
+conn.restore(img)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+if dom.state()[0] != E.VIR_DOMAIN_PAUSED:
+    fail(f"a paused save restored as {dom.state()}")
+expect_event("s1", E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_RESTORED)
+dom.resume()
+dom.save(img)
+conn.restoreFlags(img, None, E.VIR_DOMAIN_SAVE_PAUSED)
+if dom.state()[0] != E.VIR_DOMAIN_PAUSED:
+    fail(f"restore --paused gave {dom.state()}")
+dom.resume()
+ok("a paused domain's image restores paused; restore --paused")
+
+with open(f"{work}/foreign", "wb") as f:
+    f.write(os.urandom(100000))
+expect_error(E.VIR_ERR_OPERATION_INVALID, "not a Domus domain save image", conn.restore,
+             f"{work}/foreign")
+dom.save(img)
+data = open(img, "rb").read()
+with open(f"{work}/trunc", "wb") as f:
+    f.write(data[:len(data) // 2] + data[-72:])
+expect_error(E.VIR_ERR_OPERATION_INVALID, "do not add up", conn.restore, f"{work}/trunc")
+bad = bytearray(data)
+bad[data.index(b"<name>s1") + 1] ^= 1
+with open(f"{work}/bad", "wb") as f:
+    f.write(bad)
+expect_error(E.VIR_ERR_OPERATION_INVALID, "checksum", conn.restore, f"{work}/bad")
+expect_error(E.VIR_ERR_SYSTEM_ERROR, "No such file", conn.restore, f"{work}/none")
+expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", dom.save, img)
+conn.restore(img)
+expect_error(E.VIR_ERR_SYSTEM_ERROR, "cannot create the save image", dom.save,
+             f"{work}/no/such/dir")
+if dom.state()[0] != E.VIR_DOMAIN_RUNNING:
+    fail(f"a refused save stopped the domain: {dom.state()}")
+dom.destroy()
+conn.restore(img)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+ok("foreign, truncated and corrupt images refused with clear errors, so is an unwritable "
+   "path (the domain runs on); the good one restores")
+
+dom.managedSave(0)
+expect_event("s1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_SAVED)
+if not dom.hasManagedSaveImage(0):
+    fail("no managed save image after managedsave")
+listed = [d.name() for d in conn.listAllDomains(E.VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)]
+if listed != ["s1"]:
+    fail(f"list --managed-save: {listed}")
+if "Managed save:   yes" not in virsh("dominfo", "s1"):
+    fail("dominfo does not say Managed save: yes")
+dom.create()
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTORED)
+if dom.state() != [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED] or \
+        dom.hasManagedSaveImage(0):
+    fail(f"start after managedsave: {dom.state()}, image {dom.hasManagedSaveImage(0)}")
+ok("managedsave: flag, listing, dominfo; start resumes from it and consumes the image")
+
+dom.managedSave(0)
+dom.managedSaveRemove(0)
+if dom.hasManagedSaveImage(0):
+    fail("managedsave-remove left the image")
+dom.create()
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+dom.managedSave(0)
+expect_error(E.VIR_ERR_OPERATION_INVALID, "managed save image exists", dom.undefine)
+virsh("undefine", "s1", "--managed-save")
+if os.path.exists(f"{work}/defs/save/s1.save"):
+    fail("undefine --managed-save left the image")
+dom = conn.defineXML(xml("s1"))
+dom.create()
+expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+ok("managedsave-remove: the next start boots afresh; undefine refused with an image, "
+   "undefine --managed-save removes it")
+
+tr = conn.createXML(xml("t1"), 0)
+tr.save(f"{work}/t1.save")
+until(lambda: "t1" not in [d.name() for d in conn.listAllDomains(0)], 10, "t1 to go")
+conn.restore(f"{work}/t1.save")
+tr = conn.lookupByName("t1")
+if tr.isPersistent() or not tr.isActive():
+    fail("the restored transient domain")
+expect_error(E.VIR_ERR_OPERATION_INVALID, "transient", tr.managedSave, 0)
+tr.destroy()
+ok("a transient domain: gone after save, back (transient) after restore; no managedsave")
+
+big = conn.defineXML(xml("big", 1024))
+big.create()
+c2 = libvirt.open(uri)
+seen = []
+stop = threading.Event()
+
+
+def poll():
+    d2 = c2.lookupByName("big")
+    while not stop.is_set():
+        try:
+            seen.append(d2.jobInfo())
+        except libvirt.libvirtError as e:
+            seen.append(str(e))
+
+
+t = threading.Thread(target=poll)
+t.start()
+time.sleep(0.2)
+big.save(f"{work}/big.save")
+stop.set()
+t.join()
+bad = [s for s in seen if isinstance(s, str) and "not running" not in s]
+if not seen or bad:
+    fail(f"job info during the save: {len(seen)} answers, failed: {bad[:3]}")
+if not any(isinstance(s, list) and s[0] == E.VIR_DOMAIN_JOB_UNBOUNDED for s in seen):
+    print(f"# no running job caught by {len(seen)} polls (the save was too quick)")
+expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", c2.lookupByName("big").abortJob)
+expect_error(E.VIR_ERR_OPERATION_INVALID, "no job is active", c2.lookupByName("s1").abortJob)
+ok(f"job info from a second connection during a save ({len(seen)} answers, none failed)")
+
+# A save into a FIFO drained at 10 KB/s stays in progress for seconds: domjobinfo and
+# domjobabort from other clients see and cancel it, and the domain runs on.
+fifo = f"{work}/fifo"
+os.mkfifo(fifo)
+
+
+def drain():
+    fd = os.open(fifo, os.O_RDONLY)
+    while os.read(fd, 1024):
+        time.sleep(0.1)
+    os.close(fd)
+
+
+threading.Thread(target=drain, daemon=True).start()
+result = []
+
+
+def bg_save():
+    try:
+        conn.lookupByName("s1").save(fifo)
+        result.append("saved")
+    except libvirt.libvirtError as e:
+        result.append(str(e))
+
+
+saver = threading.Thread(target=bg_save)
+saver.start()
+d2 = c2.lookupByName("s1")
+until(lambda: d2.jobInfo()[0] == E.VIR_DOMAIN_JOB_UNBOUNDED, 20, "the save job")
+info = virsh("domjobinfo", "s1")
+if "Unbounded" not in info:
+    fail(f"virsh domjobinfo during the save: {info}")
+virsh("domjobabort", "s1")
+saver.join(30)
+if saver.is_alive() or not result or "aborted" not in result[0]:
+    fail(f"the aborted save: {result}")
+if dom.state()[0] != E.VIR_DOMAIN_RUNNING or d2.jobInfo()[0] != E.VIR_DOMAIN_JOB_NONE:
+    fail(f"after the aborted save: {dom.state()}")
+ok("a save in progress: virsh domjobinfo shows it, virsh domjobabort cancels it, the "
+   "domain runs on")
+
+out = virsh("save", "s1", f"{work}/v.save")
+if "saved to" not in out:
+    fail(f"virsh save said {out}")
+virsh("restore", f"{work}/v.save")
+if "running" not in virsh("domstate", "s1", "--reason") or \
+        "restored" not in virsh("domstate", "s1", "--reason"):
+    fail("virsh restore: " + virsh("domstate", "s1", "--reason"))
+r = subprocess.run(["virsh", "-c", uri, "restore", f"{work}/foreign"], capture_output=True,
+                   text=True, timeout=60)
+if r.returncode == 0 or "not a Domus domain save image" not in r.stderr:
+    fail(f"virsh restore of a foreign file: {r.returncode} {r.stderr}")
+ok("stock virsh: save, restore, domstate --reason; a foreign file refused")
+
+cleanup()
