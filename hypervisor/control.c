@@ -20,8 +20,11 @@
 #include "config.h"
 #include "console.h"
 #include "control.h"
+#include "job.h"
 #include "log.h"
+#include "migrate.h"
 #include "pm.h"
+#include "save.h"
 #include "vcpu.h"
 #include "virtio_balloon.h"
 #include "virtio_blk.h"
@@ -34,6 +37,8 @@
 #define OUT_SOFT_LIMIT	(64u << 10)	/* queued output above this: stop reading requests */
 #define OUT_HARD_LIMIT	(1u << 20)	/* ... above this (events nobody reads): drop the client */
 #define READ_BUDGET	16		/* requests per client per poll round, for fairness */
+#define CTL_DEFERRED	1		/* a handler's status: the job answers later */
+#define JOB_SLOT	((struct ctl_client *)1)	/* slots[]: the job's done_fd */
 
 /* One queued outgoing message; @fd (if any) goes with its first byte. */
 struct ctl_out {
@@ -48,6 +53,8 @@ struct ctl_client {
 	uint32_t events;		/* DOMUS_CTL_EVENTS_* subscribed to */
 	bool closing;			/* stream error: send what is queued, then close */
 	bool dead;			/* close at the end of this round */
+	bool job_wait;			/* its SAVE/MIGRATE_SEND runs: read nothing more until
+					 * the job's reply is queued (replies stay in order) */
 
 	/* The message being received: read up to its end and never further. */
 	struct domus_ctl_hdr hdr;
@@ -67,6 +74,12 @@ struct ctl_server {
 	unsigned int nr_listen;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* ours to unlink */
 	bool paused;
+	bool saved;			/* SAVE with STOP ended the machine */
+	bool migrated;			/* MIGRATE_SEND ended it */
+	struct job *job;		/* the running save or migration, or NULL */
+	struct ctl_client *job_client;	/* who asked for it (NULL once gone) */
+	uint32_t job_req_id;
+	struct domus_ctl_job_info last_job; /* GET_JOB when no job runs */
 	struct timespec started;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	/* What each pollfd of the current round is: a client, or NULL for a listener. */
@@ -86,6 +99,7 @@ struct ctl_handler {
 	int (*fn)(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body, size_t len,
 		  struct ctl_reply *r);
 	uint32_t min_len, max_len;	/* accepted body sizes */
+	unsigned int nr_fds;		/* descriptors the request must carry (in c->in_fds) */
 };
 
 static void __attribute__((format(printf, 2, 3)))
@@ -269,6 +283,19 @@ static void broadcast_state(struct ctl_server *ctl, uint32_t state, uint32_t rea
 
 /* ---- request handlers ---- */
 
+/*
+ * While a save or migration runs, requests that would change what it relies on (the
+ * vCPUs' pause state, the machine itself, the balloon) are refused: say so and how to go on.
+ */
+static int refuse_during_job(struct ctl_server *ctl, struct ctl_reply *r, const char *what)
+{
+	if (!ctl->job)
+		return 0;
+	set_msg(r, "cannot %s while a %s runs: wait for it to finish or cancel it (ABORT_JOB)",
+		what, ctl->job->kind == DOMUS_CTL_JOB_KIND_SAVE ? "save" : "migration");
+	return -EBUSY;
+}
+
 static uint32_t features(struct ctl_server *ctl)
 {
 	enum console_kind kind = ctl->vm->console->kind;
@@ -299,7 +326,12 @@ static int do_hello(struct ctl_server *ctl, struct ctl_client *c, const uint8_t 
 }
 
 /* A vCPU thread's host thread id; 0 before it started or once it has ended. */
-/* utime + stime of one of our threads, from /proc/self/task/TID/stat (fields 14, 15). */
+/*
+ * CPU time of one of our threads in nanoseconds: the first field of /proc/self/task/TID/
+ * schedstat, else (a kernel without CONFIG_SCHED_INFO) utime + stime from its stat, fields
+ * 14 and 15, in clock ticks of 10 ms: too coarse for a guest that mostly halts, which
+ * would show no CPU time at all.
+ */
 static int thread_cpu_ns(pid_t tid, uint64_t *ret_ns)
 {
 	char path[64], buf[1024], *p;
@@ -307,6 +339,17 @@ static int thread_cpu_ns(pid_t tid, uint64_t *ret_ns)
 	ssize_t n;
 	int fd __close = -1;
 
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%llu", &utime) == 1) {
+			*ret_ns = utime;
+			return 0;
+		}
+	}
+	if (fd >= 0)
+		close(steal_fd(fd));
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -377,8 +420,10 @@ static int do_get_info(struct ctl_server *ctl, struct ctl_client *c, const uint8
 static int do_pause(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
 		    size_t len, struct ctl_reply *r)
 {
-	if (ctl->paused)
-		return 0;
+	int ret = refuse_during_job(ctl, r, "pause the domain");
+
+	if (ret || ctl->paused)
+		return ret;
 	for (unsigned int i = 0; i < ctl->vm->nr_vcpus; i++)
 		vcpu_pause(ctl->vm->vcpus[i]);
 	ctl->paused = true;
@@ -390,8 +435,10 @@ static int do_pause(struct ctl_server *ctl, struct ctl_client *c, const uint8_t 
 static int do_unpause(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
 		      size_t len, struct ctl_reply *r)
 {
-	if (!ctl->paused)
-		return 0;
+	int ret = refuse_during_job(ctl, r, "unpause the domain");
+
+	if (ret || !ctl->paused)
+		return ret;
 	for (unsigned int i = 0; i < ctl->vm->nr_vcpus; i++)
 		vcpu_resume(ctl->vm->vcpus[i]);
 	ctl->paused = false;
@@ -404,8 +451,10 @@ static int do_shutdown(struct ctl_server *ctl, struct ctl_client *c, const uint8
 		       size_t len, struct ctl_reply *r)
 {
 	struct domus_ctl_shutdown req;
-	int ret;
+	int ret = refuse_during_job(ctl, r, "shut the domain down");
 
+	if (ret)
+		return ret;
 	memcpy(&req, body, sizeof(req));
 	if (req.mode != DOMUS_CTL_SHUTDOWN_POWER_BUTTON && req.mode != DOMUS_CTL_SHUTDOWN_REBOOT) {
 		set_msg(r, "shutdown mode %u is not supported (0: ACPI power button, 1: reboot)",
@@ -425,9 +474,16 @@ static int do_shutdown(struct ctl_server *ctl, struct ctl_client *c, const uint8
 	return ret;
 }
 
+/*
+ * DESTROY during a job cancels it first (the main loop then joins it, ctl_stop_job()); a
+ * migration that already handed the domain over completes, and the domain ends here as
+ * migrated.
+ */
 static int do_destroy(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
 		      size_t len, struct ctl_reply *r)
 {
+	if (ctl->job)
+		job_cancel(ctl->job);
 	vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "destroyed by a control client");
 	return 0;
 }
@@ -485,8 +541,10 @@ static int do_set_memory_target(struct ctl_server *ctl, struct ctl_client *c,
 				const uint8_t *body, size_t len, struct ctl_reply *r)
 {
 	struct domus_ctl_memory_target req;
-	int ret;
+	int ret = refuse_during_job(ctl, r, "change the memory target");
 
+	if (ret)
+		return ret;
 	memcpy(&req, body, sizeof(req));
 	if (!ctl->vm->balloon) {
 		set_msg(r, "this domain has no balloon (domus-vmm --balloon)");
@@ -502,6 +560,10 @@ static int do_set_memory_target(struct ctl_server *ctl, struct ctl_client *c,
 static int do_reset(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
 		    size_t len, struct ctl_reply *r)
 {
+	int ret = refuse_during_job(ctl, r, "reset the domain");
+
+	if (ret)
+		return ret;
 	vm_request_exit(ctl->vm, DOMUS_EXIT_REBOOT, "reset by a control client");
 	return 0;
 }
@@ -562,6 +624,263 @@ static int do_get_stats(struct ctl_server *ctl, struct ctl_client *c, const uint
 	return 0;
 }
 
+/* ---- save/restore and migration (types 32-47): jobs ---- */
+
+/* The descriptor a SAVE or MIGRATE_SEND brought must take the stream. */
+static int check_stream_fd(int fd, struct ctl_reply *r, const char *what)
+{
+	int acc = fcntl(fd, F_GETFL);
+
+	if (acc >= 0 && (acc & O_ACCMODE) != O_RDONLY)
+		return 0;
+	set_msg(r, "the descriptor for the %s is not open for writing", what);
+	return -EBADF;
+}
+
+/*
+ * Start @j on its thread; the reply waits for the job's end (finish_job()), and the client
+ * is not read meanwhile so that its later requests are answered after it, in order.
+ */
+static int start_job(struct ctl_server *ctl, struct ctl_client *c, struct job *j,
+		     struct ctl_reply *r)
+{
+	int ret;
+
+	j->vm = ctl->vm;
+	j->was_paused = ctl->paused;
+	j->sh.fd = c->in_fds[0];
+	ret = job_start(j);
+	if (ret) {
+		free(j);
+		set_msg(r, "cannot start the job's thread: %s", strerror(-ret));
+		return ret;
+	}
+	c->nr_in_fds = 0;		/* the descriptor is the job's now */
+	ctl->job = j;
+	ctl->job_client = c;
+	ctl->job_req_id = c->hdr.id;
+	c->job_wait = true;
+	return CTL_DEFERRED;
+}
+
+static int refuse_second_job(struct ctl_server *ctl, struct ctl_reply *r)
+{
+	if (!ctl->job)
+		return 0;
+	set_msg(r, "a %s is already running (GET_JOB shows it; ABORT_JOB cancels it)",
+		ctl->job->kind == DOMUS_CTL_JOB_KIND_SAVE ? "save" : "migration");
+	return -EBUSY;
+}
+
+/* SAVE: pause, write the stream to the client's descriptor, then end (STOP) or go on. */
+static int do_save(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+		   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_save req;
+	struct job *j;
+	int ret = refuse_second_job(ctl, r);
+
+	if (ret)
+		return ret;
+	memcpy(&req, body, sizeof(req));
+	if (req.flags & ~DOMUS_CTL_SAVE_STOP) {
+		set_msg(r, "unknown save flags %#x", req.flags & ~DOMUS_CTL_SAVE_STOP);
+		return -EINVAL;
+	}
+	ret = check_stream_fd(c->in_fds[0], r, "saved state");
+	if (ret)
+		return ret;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->kind = DOMUS_CTL_JOB_KIND_SAVE;
+	j->save_flags = req.flags;
+	return start_job(ctl, c, j, r);
+}
+
+/* MIGRATE_SEND: the guest goes to the peer of the descriptor; ends here once it is there. */
+static int do_migrate_send(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			   size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_migrate req;
+	struct job *j;
+	int ret = refuse_second_job(ctl, r);
+
+	if (ret)
+		return ret;
+	memcpy(&req, body, sizeof(req));
+	if (req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE) {
+		set_msg(r, "unknown migration flags %#x",
+			req.flags & ~DOMUS_CTL_MIGRATE_AUTO_CONVERGE);
+		return -EINVAL;
+	}
+	ret = check_stream_fd(c->in_fds[0], r, "migration");
+	if (ret)
+		return ret;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->kind = DOMUS_CTL_JOB_KIND_MIGRATE;
+	j->auto_converge = req.flags & DOMUS_CTL_MIGRATE_AUTO_CONVERGE;
+	j->sh.max_downtime_ms = req.max_downtime_ms ? : MIGRATE_DEFAULT_DOWNTIME_MS;
+	j->sh.bandwidth = req.bandwidth;
+	pr_info("migrating (max downtime %u ms, bandwidth %s)", j->sh.max_downtime_ms,
+		req.bandwidth ? "limited" : "unlimited");
+	return start_job(ctl, c, j, r);
+}
+
+static int do_get_job(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+		      size_t len, struct ctl_reply *r)
+{
+	struct domus_ctl_job_info info = ctl->last_job;
+
+	if (ctl->job)
+		job_progress(ctl->job, &info);
+	memcpy(r->payload, &info, sizeof(info));
+	r->len = sizeof(info);
+	return 0;
+}
+
+static int do_abort_job(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			size_t len, struct ctl_reply *r)
+{
+	int ret;
+
+	if (!ctl->job) {
+		set_msg(r, "no save or migration is running");
+		return -ENOENT;
+	}
+	ret = job_cancel(ctl->job);
+	if (ret == -EALREADY)
+		set_msg(r, "too late to cancel: the destination has been told to run the domain");
+	else
+		pr_info("%s cancelled by a control client", ctl->job->kind ==
+			DOMUS_CTL_JOB_KIND_SAVE ? "save" : "migration");
+	return ret;
+}
+
+static int do_migrate_set(struct ctl_server *ctl, struct ctl_client *c, const uint8_t *body,
+			  size_t len, struct ctl_reply *r)
+{
+	const uint32_t known = DOMUS_CTL_MIGRATE_SET_DOWNTIME | DOMUS_CTL_MIGRATE_SET_BANDWIDTH;
+	struct domus_ctl_migrate_set req;
+
+	memcpy(&req, body, sizeof(req));
+	if (!req.flags || (req.flags & ~known)) {
+		set_msg(r, "migration settings flags %#x: expected bit 0 (max downtime) and/or "
+			"bit 1 (bandwidth)", req.flags);
+		return -EINVAL;
+	}
+	if ((req.flags & DOMUS_CTL_MIGRATE_SET_DOWNTIME) && !req.max_downtime_ms) {
+		set_msg(r, "the maximum downtime must be at least 1 ms");
+		return -EINVAL;
+	}
+	if (!ctl->job || ctl->job->kind != DOMUS_CTL_JOB_KIND_MIGRATE) {
+		set_msg(r, "no migration is running");
+		return -ENOENT;
+	}
+	if (req.flags & DOMUS_CTL_MIGRATE_SET_DOWNTIME)
+		JOB_SET(&ctl->job->sh, max_downtime_ms, req.max_downtime_ms);
+	if (req.flags & DOMUS_CTL_MIGRATE_SET_BANDWIDTH)
+		JOB_SET(&ctl->job->sh, bandwidth, req.bandwidth);
+	pr_info("migration settings changed: max downtime %u ms, bandwidth %llu B/s",
+		JOB_GET(&ctl->job->sh, max_downtime_ms),
+		(unsigned long long)JOB_GET(&ctl->job->sh, bandwidth));
+	return 0;
+}
+
+/* A finished save: its reply, and the end of the machine if it was saved with STOP. */
+static int save_done(struct ctl_server *ctl, struct job *j, struct ctl_reply *r)
+{
+	struct domus_ctl_save_result res = {
+		.bytes = j->save.bytes, .pages = j->save.pages, .write_ns = j->save.ns,
+		.paused_ns = j->paused_ns,
+	};
+
+	if (j->status) {
+		pr_warn("save failed: %s", j->err);
+		return j->status;
+	}
+	pr_info("saved %llu MiB (%llu non-zero pages) in %llu ms",
+		(unsigned long long)(j->save.bytes >> 20), (unsigned long long)j->save.pages,
+		(unsigned long long)(j->save.ns / 1000000));
+	if (j->save_flags & DOMUS_CTL_SAVE_STOP) {
+		ctl->saved = true;
+		vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "saved (%llu MiB in %llu ms); "
+				"the domain ends", (unsigned long long)(j->save.bytes >> 20),
+				(unsigned long long)(j->save.ns / 1000000));
+	}
+	memcpy(r->payload, &res, sizeof(res));
+	r->len = sizeof(res);
+	return 0;
+}
+
+static int migrate_done(struct ctl_server *ctl, struct job *j, struct ctl_reply *r)
+{
+	const struct migrate_stats *st = &j->mig;
+	struct domus_ctl_migrate_result res = {
+		.bytes = st->bytes, .pages = st->pages, .total_ns = st->total_ns,
+		.downtime_ns = st->downtime_ns, .rounds = st->rounds,
+		.final_pages = st->final_pages, .throttle = st->throttle,
+	};
+
+	if (j->status) {
+		pr_warn("migration failed, the domain runs on here: %s", j->err);
+		return j->status;
+	}
+	ctl->migrated = true;
+	vm_request_exit(ctl->vm, DOMUS_EXIT_STOPPED, "migrated (%llu MiB in %u rounds, "
+			"%llu ms; downtime %llu ms; throttle %u%%); the domain ends here",
+			(unsigned long long)(st->bytes >> 20), st->rounds,
+			(unsigned long long)(st->total_ns / 1000000),
+			(unsigned long long)(st->downtime_ns / 1000000), st->throttle);
+	memcpy(r->payload, &res, sizeof(res));
+	r->len = sizeof(res);
+	return 0;
+}
+
+/* The job's thread is done (or about to be, after a cancel): join it and answer. */
+static void finish_job(struct ctl_server *ctl)
+{
+	struct job *j = ctl->job;
+	struct ctl_client *c = ctl->job_client;
+	struct ctl_reply r = { .fd = -1 };
+	int status;
+
+	job_finish(j);
+	status = j->kind == DOMUS_CTL_JOB_KIND_SAVE ? save_done(ctl, j, &r) :
+		 migrate_done(ctl, j, &r);
+	if (status) {
+		r.len = 0;
+		set_msg(&r, "%s", j->err[0] ? j->err : strerror(-status));
+	}
+	job_progress(j, &ctl->last_job);
+	ctl->last_job.status = status;
+	snprintf(ctl->last_job.error, sizeof(ctl->last_job.error), "%.127s", status ? r.msg : "");
+	if (c) {
+		send_reply(c, j->kind == DOMUS_CTL_JOB_KIND_SAVE ? DOMUS_CTL_SAVE :
+			   DOMUS_CTL_MIGRATE_SEND, ctl->job_req_id, status, &r);
+		c->job_wait = false;
+	}
+	ctl->job = NULL;
+	ctl->job_client = NULL;
+	free(j);
+}
+
+void ctl_stop_job(struct ctl_server *ctl)
+{
+	if (!ctl || !ctl->job)
+		return;
+	job_cancel(ctl->job);
+	finish_job(ctl);
+}
+
+void ctl_set_paused(struct ctl_server *ctl)
+{
+	if (ctl)
+		ctl->paused = true;
+}
+
 static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_HELLO] = { do_hello, 0, 64 },
 	[DOMUS_CTL_GET_INFO] = { do_get_info, 0, 0 },
@@ -574,6 +893,11 @@ static const struct ctl_handler handlers[] = {
 	[DOMUS_CTL_SET_MEMORY_TARGET] = { do_set_memory_target, 8, 8 },
 	[DOMUS_CTL_RESET] = { do_reset, 0, 0 },
 	[DOMUS_CTL_GET_STATS] = { do_get_stats, 0, 0 },
+	[DOMUS_CTL_SAVE] = { do_save, 8, 8, 1 },
+	[DOMUS_CTL_MIGRATE_SEND] = { do_migrate_send, 16, 16, 1 },
+	[DOMUS_CTL_GET_JOB] = { do_get_job, 0, 0 },
+	[DOMUS_CTL_ABORT_JOB] = { do_abort_job, 0, 0 },
+	[DOMUS_CTL_MIGRATE_SET] = { do_migrate_set, 16, 16 },
 };
 
 /* Run one complete request and queue its reply (then the state event it caused, if any). */
@@ -592,8 +916,9 @@ static void dispatch(struct ctl_server *ctl, struct ctl_client *c)
 	} else if (!h) {
 		set_msg(&r, "unknown request type %u", type);
 		status = -EOPNOTSUPP;
-	} else if (c->nr_in_fds || c->fds_lost) {
-		set_msg(&r, "request type %u takes no file descriptors", type);
+	} else if (c->nr_in_fds != h->nr_fds || c->fds_lost) {
+		set_msg(&r, "request type %u takes %u file descriptor(s), not %u%s", type,
+			h->nr_fds, c->nr_in_fds, c->fds_lost ? " and more" : "");
 		status = -EINVAL;
 	} else if (len < h->min_len || len > h->max_len) {
 		set_msg(&r, "request type %u: body of %u bytes, expected %u to %u", type, len,
@@ -602,6 +927,8 @@ static void dispatch(struct ctl_server *ctl, struct ctl_client *c)
 	} else {
 		status = h->fn(ctl, c, c->body, len, &r);
 	}
+	if (status == CTL_DEFERRED)
+		return;			/* finish_job() answers */
 	if (status)
 		r.len = 0;		/* payload only on success */
 	if (status && !r.msg[0])
@@ -719,7 +1046,7 @@ static void message_done(struct ctl_client *c)
  */
 static void client_read(struct ctl_server *ctl, struct ctl_client *c)
 {
-	for (int budget = READ_BUDGET; budget > 0 && !c->closing && !c->dead;) {
+	for (int budget = READ_BUDGET; budget > 0 && !c->closing && !c->dead && !c->job_wait;) {
 		bool in_hdr = c->have < HDR_SIZE;
 		uint8_t *dst = in_hdr ? (uint8_t *)&c->hdr + c->have :
 					c->body + (c->have - HDR_SIZE);
@@ -744,7 +1071,7 @@ static void client_read(struct ctl_server *ctl, struct ctl_client *c)
 			dispatch(ctl, c);
 			message_done(c);
 			budget--;
-			if (c->out_bytes > OUT_SOFT_LIMIT)
+			if (c->out_bytes > OUT_SOFT_LIMIT || c->job_wait)
 				return;
 		}
 	}
@@ -816,12 +1143,16 @@ unsigned int ctl_poll_fill(struct ctl_server *ctl, struct pollfd *fds)
 
 		if (!c)
 			continue;
-		if (!c->closing && c->out_bytes <= OUT_SOFT_LIMIT)
+		if (!c->closing && !c->job_wait && c->out_bytes <= OUT_SOFT_LIMIT)
 			events |= POLLIN;
 		if (c->out_head)
 			events |= POLLOUT;
 		ctl->slots[n] = c;
 		fds[n++] = (struct pollfd){ .fd = c->fd, .events = events };
+	}
+	if (ctl->job) {
+		ctl->slots[n] = JOB_SLOT;
+		fds[n++] = (struct pollfd){ .fd = ctl->job->done_fd, .events = POLLIN };
 	}
 	return n;
 }
@@ -833,6 +1164,8 @@ static void reap_clients(struct ctl_server *ctl)
 
 		if (c && (c->dead || (c->closing && !c->out_head))) {
 			pr_debug("control: client fd %d disconnected", c->fd);
+			if (ctl->job_client == c)
+				ctl->job_client = NULL;	/* the job goes on; its reply is dropped */
 			client_free(c);
 			ctl->clients[i] = NULL;
 		}
@@ -847,8 +1180,18 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
 	for (unsigned int i = 0; i < n; i++) {
 		struct ctl_client *c = ctl->slots[i];
 
+		if (c == JOB_SLOT) {
+			if (fds[i].revents && ctl->job)
+				finish_job(ctl);
+			continue;
+		}
 		if (!c || !fds[i].revents || c->dead)
 			continue;
+		/* Waiting for its job's reply, it is not read: a hang-up ends it. */
+		if (c->job_wait && (fds[i].revents & (POLLHUP | POLLERR))) {
+			c->dead = true;
+			continue;
+		}
 		if (fds[i].revents & POLLOUT)
 			client_flush(c);
 		if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -894,6 +1237,15 @@ static void flush_all(struct ctl_server *ctl, int timeout_ms)
 	}
 }
 
+void ctl_end_state(struct ctl_server *ctl, int status, uint32_t *state, uint32_t *reason)
+{
+	domus_ctl_exit_state(status, state, reason);
+	if (ctl && ctl->saved && status == DOMUS_EXIT_STOPPED)
+		*reason = DOMUS_CTL_REASON_SAVED;
+	if (ctl && ctl->migrated && status == DOMUS_EXIT_STOPPED)
+		*reason = DOMUS_CTL_REASON_MIGRATED;
+}
+
 void ctl_machine_ended(struct ctl_server *ctl, int status)
 {
 	uint32_t state, reason;
@@ -903,7 +1255,7 @@ void ctl_machine_ended(struct ctl_server *ctl, int status)
 	if (!ctl)
 		return;
 	vm = ctl->vm;
-	domus_ctl_exit_state(status, &state, &reason);
+	ctl_end_state(ctl, status, &state, &reason);
 	pthread_mutex_lock(&vm->exit_lock);
 	snprintf(msg, sizeof(msg), "%s", vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);
@@ -1021,7 +1373,6 @@ int ctl_create(struct vm *vm, const struct ctl_config *cfg, struct ctl_server **
 	if (!ctl)
 		return -ENOMEM;
 	ctl->vm = vm;
-	ctl->paused = cfg->start_paused;
 	clock_gettime(CLOCK_MONOTONIC, &ctl->started);
 	if (cfg->listen_fd >= 0) {
 		r = adopt_listener(cfg->listen_fd);

@@ -5,7 +5,9 @@
  * Threads: everything here runs on the main (VMM) thread, inside main_loop()'s poll: the
  * sockets are non-blocking, each client has its own input and output buffers, and a
  * request is handled when it is complete. PAUSE waits for the vCPUs (vcpu_pause blocks
- * until they are out of KVM_RUN), which is short and bounded.
+ * until they are out of KVM_RUN), which is short and bounded. SAVE and MIGRATE_SEND run
+ * as a job on a thread of their own (job.h): the main thread polls its done eventfd among
+ * the clients and answers the request when the job is over.
  */
 #ifndef DOMUS_CONTROL_SERVER_H
 #define DOMUS_CONTROL_SERVER_H
@@ -16,7 +18,7 @@
 
 #define CTL_MAX_CLIENTS		32
 #define CTL_MAX_LISTENERS	2
-#define CTL_MAX_POLLFDS		(CTL_MAX_LISTENERS + CTL_MAX_CLIENTS)
+#define CTL_MAX_POLLFDS		(CTL_MAX_LISTENERS + CTL_MAX_CLIENTS + 1)	/* + a job */
 
 struct vm;
 struct ctl_server;
@@ -24,7 +26,6 @@ struct ctl_server;
 struct ctl_config {
 	const char *path;	/* --control PATH: listen here (mode 0600), removed at exit */
 	int listen_fd;		/* --control-fd N: an inherited listening socket, or -1 */
-	bool start_paused;	/* --paused: the vCPUs start paused */
 };
 
 /* Parse --control-fd's argument. Return: 0 or -EINVAL. Non-logging. */
@@ -49,12 +50,25 @@ void ctl_poll_dispatch(struct ctl_server *ctl, const struct pollfd *fds, unsigne
  */
 void ctl_machine_ended(struct ctl_server *ctl, int status);
 
+/* The state and reason the machine ended with: the exit status's, or saved / migrated. */
+void ctl_end_state(struct ctl_server *ctl, int status, uint32_t *state, uint32_t *reason);
+
 /*
  * ctl_machine_restarting() - the guest rebooted and the VMM is about to exec itself again
  * (--on-reboot restart): tell subscribers (state running, reason reboot, no exit status)
  * and let them read it. Their connections end with the exec; libxc connects again.
  */
 void ctl_machine_restarting(struct ctl_server *ctl);
+
+/*
+ * ctl_stop_job() - the machine is ending (main loop over): cancel a running save or
+ * migration (one that already handed the domain over completes), wait for its thread and
+ * queue its reply. Call before the vCPUs stop. NULL-safe.
+ */
+void ctl_stop_job(struct ctl_server *ctl);
+
+/* The vCPUs were started paused (--paused): GET_INFO says so, UNPAUSE starts them. */
+void ctl_set_paused(struct ctl_server *ctl);
 
 /* Close every connection and the listening sockets, remove --control's path. NULL-safe. */
 struct ctl_server *ctl_free(struct ctl_server *ctl);

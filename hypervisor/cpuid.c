@@ -14,7 +14,6 @@
 #include "vcpu.h"
 #include "vm.h"
 
-#define CPUID_MAX_ENTRIES	256
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR	(1u << 31)
 #define CPUID_1_EDX_HTT		(1u << 28)
@@ -33,15 +32,6 @@
 #define MSR_KERNEL_GS_BASE	0xc0000102
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
-
-/* The MSRs that make up a vCPU's state beyond sregs (saved and restored). */
-const uint32_t vcpu_saved_msrs[] = {
-	MSR_IA32_TSC,	    MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_MISC_ENABLE, MSR_MTRR_DEF_TYPE, MSR_STAR,	    MSR_LSTAR,
-	MSR_CSTAR,	    MSR_SYSCALL_MASK,	  MSR_KERNEL_GS_BASE,	 MSR_KVM_SYSTEM_TIME_NEW,
-	MSR_KVM_WALL_CLOCK_NEW,
-};
-const unsigned int vcpu_nr_saved_msrs = ARRAY_SIZE(vcpu_saved_msrs);
 
 int cpuid_init(struct vm *vm)
 {
@@ -182,4 +172,61 @@ int msr_setup_vcpu(struct vcpu *vcpu)
 			pr_debug("vcpu %u: KVM refused MSR 0x%x", vcpu->id, boot_msrs[i].index);
 	}
 	return 0;
+}
+
+/* Whether KVM lets us read @index on this vCPU (some listed MSRs need CPUID features). */
+static bool msr_readable(struct vcpu *vcpu, uint32_t index)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} one = { .hdr.nmsrs = 1, .entry.index = index };
+
+	return ioctl(vcpu->fd, KVM_GET_MSRS, &one) == 1;
+}
+
+int msr_state_list(struct vcpu *vcpu, const uint32_t **list)
+{
+	struct vm *vm = vcpu->vm;
+	struct kvm_msr_list probe = { .nmsrs = 0 };
+	struct kvm_msr_list *all __free = NULL;
+	int n = 0;
+
+	if (vm->state_msrs) {
+		*list = vm->state_msrs;
+		return vm->nr_state_msrs;
+	}
+	/* The first call fails with E2BIG and says how many there are. */
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return -errno;
+	all = calloc(1, sizeof(*all) + probe.nmsrs * sizeof(uint32_t));
+	vm->state_msrs = calloc(probe.nmsrs ? probe.nmsrs : 1, sizeof(uint32_t));
+	if (!all || !vm->state_msrs)
+		return -ENOMEM;
+	all->nmsrs = probe.nmsrs;
+	if (ioctl(vm->kvm_fd, KVM_GET_MSR_INDEX_LIST, all) < 0)
+		return -errno;
+	for (uint32_t i = 0; i < all->nmsrs && n < VCPU_MAX_MSRS; i++) {
+		if (msr_readable(vcpu, all->indices[i]))
+			vm->state_msrs[n++] = all->indices[i];
+	}
+	if (n == VCPU_MAX_MSRS)
+		pr_warn("KVM lists more than %d MSRs; the rest are not saved", VCPU_MAX_MSRS);
+	vm->nr_state_msrs = n;
+	*list = vm->state_msrs;
+	return n;
+}
+
+int cpuid_get(struct vcpu *vcpu, struct kvm_cpuid_entry2 *entries, unsigned int max)
+{
+	size_t size = sizeof(struct kvm_cpuid2) + max * sizeof(struct kvm_cpuid_entry2);
+	struct kvm_cpuid2 *c __free = calloc(1, size);
+
+	if (!c)
+		return -ENOMEM;
+	c->nent = max;
+	if (ioctl(vcpu->fd, KVM_GET_CPUID2, c) < 0)
+		return -errno;
+	memcpy(entries, c->entries, c->nent * sizeof(*entries));
+	return c->nent;
 }

@@ -77,14 +77,15 @@ int vcpu_pins_apply(struct vm *vm, const struct vcpu_pin *pins, unsigned int nr)
 	return 0;
 }
 
-void exit_record_write(int fd, int status, const char *message)
+void exit_record_write(int fd, int status, unsigned int reason, const char *message)
 {
 	char buf[512];
 	int n;
 
 	if (fd < 0)
 		return;
-	n = snprintf(buf, sizeof(buf), "status=%d\nmessage=%s\n", status, message);
+	n = snprintf(buf, sizeof(buf), "status=%d\nreason=%u\nmessage=%s\n", status, reason,
+		     message);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
 	/* Newlines in the message would end its line early: the record is line-based. */
@@ -181,7 +182,8 @@ int restart_exec(struct vm *vm, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--paused"))
 			continue;
-		if (i && opt_value(argv, &i, "--vcpu-pin"))
+		if (i && (opt_value(argv, &i, "--vcpu-pin") || opt_value(argv, &i, "--restore") ||
+			  opt_value(argv, &i, "--incoming")))
 			continue;
 		nargv[n++] = argv[i];
 	}

@@ -35,11 +35,12 @@ int vcpu_pin_parse(const char *arg, struct vcpu_pin *pin) _must_check_;
 int vcpu_pins_apply(struct vm *vm, const struct vcpu_pin *pins, unsigned int nr) _must_check_;
 
 /*
- * Write the exit record to @fd (--exit-fd): "status=N" and "message=TEXT" lines, replacing
+ * Write the exit record to @fd (--exit-fd): "status=N", "reason=N" (the control protocol's
+ * reason: it tells saved and migrated from destroyed) and "message=TEXT" lines, replacing
  * what the file held. libxc reads it to tell how the domain ended once the VMM is gone; a
  * VMM that dies without writing it (SIGKILL, a crash of its own) is reported as crashed.
  */
-void exit_record_write(int fd, int status, const char *message);
+void exit_record_write(int fd, int status, unsigned int reason, const char *message);
 
 /*
  * Remember each vCPU thread's affinity (while the threads still exist), so that a restart
@@ -48,8 +49,8 @@ void exit_record_write(int fd, int status, const char *message);
 void restart_capture_affinity(struct vm *vm);
 
 /*
- * Exec the VMM again with @argv (main's), without --paused and with the captured vCPU
- * affinities as --vcpu-pin options. Return: only on failure, -errno (logged).
+ * Exec the VMM again with @argv (main's), without --paused, --restore and --incoming (the
+ * new machine boots the kernel) and with the captured vCPU affinities as --vcpu-pin options. Return: only on failure, -errno (logged).
  */
 int restart_exec(struct vm *vm, int argc, char **argv);
 

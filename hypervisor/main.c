@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <domus/xc.h>
@@ -26,7 +27,9 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "pci.h"
+#include "migrate.h"
 #include "pm.h"
+#include "save.h"
 #include "testdev.h"
 #include "uart.h"
 #include "vcpu.h"
@@ -47,12 +50,19 @@ static struct ctl_server *control;
 
 /* How the process lives around the machine (lifecycle.h). */
 static struct {
-	bool paused;			/* --paused: vCPUs wait for UNPAUSE */
 	bool restart_on_reboot;		/* --on-reboot restart */
 	int exit_fd;			/* --exit-fd: where the exit record goes, or -1 */
 	struct vcpu_pin *pins;		/* --vcpu-pin */
 	unsigned int nr_pins;
 } life = { .exit_fd = -1 };
+
+/* --restore and --paused (save.h, docs/savestate.md). */
+static struct restore_opts {
+	const char *arg;		/* FILE or fd=N */
+	bool paused;			/* start with the vCPUs paused */
+	bool incoming;			/* --incoming: a migration stream, then the handshake */
+	bool mem_given, vcpus_given;	/* must then match the saved machine */
+} restore_opts;
 
 struct mapped_file {
 	void *data;
@@ -90,7 +100,6 @@ static void usage(FILE *f)
 		"      --control PATH     serve the control protocol (libxc, domus-xc) on a Unix\n"
 		"                         socket at PATH, mode 0600, removed at exit\n"
 		"      --control-fd N     serve it on the inherited listening socket N\n"
-		"      --paused           start with the vCPUs paused (a control client unpauses)\n"
 		"      --on-reboot ACTION exit (default: exit status 2) or restart: build the\n"
 		"                         machine afresh in the same process when the guest\n"
 		"                         reboots or a control client resets it\n"
@@ -98,6 +107,13 @@ static void usage(FILE *f)
 		"      --kvm-fd N         use the inherited /dev/kvm descriptor N\n"
 		"      --exit-fd N        write how the machine ended (the exit record) to the\n"
 		"                         inherited file N\n"
+		"      --restore FILE     continue a saved domain (a file from the control\n"
+		"                         protocol's SAVE; fd=N for an inherited descriptor)\n"
+		"                         with the same device options; no --kernel\n"
+		"      --incoming fd=N    receive a live migration on the inherited socket N\n"
+		"                         (control MIGRATE_SEND on the source); device options\n"
+		"                         as for --restore\n"
+		"      --paused           start with the vCPUs paused (control UNPAUSE runs them)\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -110,7 +126,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 the guest powered off, 1 host error or bad usage, 2 the guest\n"
 		"rebooted, 3 the guest crashed (triple fault, KVM internal error), 4 stopped by\n"
-		"the host, 64+N the test device's exit N.\n",
+		"the host or saved, 64+N the test device's exit N.\n",
 		MAX_VCPUS);
 }
 
@@ -186,13 +202,41 @@ static void release_config(struct vm_config *cfg)
 	cfg->nr_nets = 0;
 }
 
+/*
+ * Lock every disk image; for @wait_ms retry an image another process holds (the source
+ * of a migration, exiting). Return: 0 or -1 (logged).
+ */
+static int lock_disks(const struct vm_config *cfg, int wait_ms)
+{
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		char err[256] = "";
+		int ret;
+
+		for (int waited = 0;; waited += 10) {
+			ret = vblk_config_lock(&cfg->disks[i], err, sizeof(err));
+			if (ret != -EBUSY || waited >= wait_ms)
+				break;
+			usleep(10000);
+		}
+		if (ret) {
+			if (wait_ms)
+				pr_warn("--disk: %s", err);
+			else
+				pr_err("--disk: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Parse argv into @cfg. Return: 0, 1 to exit successfully (help), -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct vm_config *cfg)
 {
 	enum { OPT_CONSOLE = 256, OPT_TEST_DEVICE, OPT_ALLOW_NO_HWVIRT, OPT_DISK, OPT_RNG,
 	       OPT_BALLOON, OPT_NET };
-	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_PAUSED, OPT_ON_REBOOT, OPT_VCPU_PIN,
+	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_ON_REBOOT, OPT_VCPU_PIN,
 	       OPT_KVM_FD, OPT_EXIT_FD };
+	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -208,11 +252,13 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 		{ "allow-no-hwvirt", no_argument, NULL, OPT_ALLOW_NO_HWVIRT },
-		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 		{ "vcpu-pin", required_argument, NULL, OPT_VCPU_PIN },
 		{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
+		{ "restore", required_argument, NULL, OPT_RESTORE },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -227,6 +273,16 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 
 		switch (c) {
 		case 'k': cfg->kernel = optarg; break;
+		case OPT_RESTORE: restore_opts.arg = optarg; break;
+		case OPT_PAUSED: restore_opts.paused = true; break;
+		case OPT_INCOMING:
+			if (strncmp(optarg, "fd=", 3)) {
+				pr_err("--incoming %s: expected fd=N, a connected socket", optarg);
+				return -1;
+			}
+			restore_opts.arg = optarg;
+			restore_opts.incoming = true;
+			break;
 		case 'i': cfg->initrd = optarg; break;
 		case 'c': cfg->cmdline = optarg; break;
 		case 'm':
@@ -236,6 +292,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 				       "like 256M or 1G", optarg);
 				return -1;
 			}
+			restore_opts.mem_given = true;
 			break;
 		case 'p':
 			cfg->nr_vcpus = strtoul(optarg, &end, 10);
@@ -244,6 +301,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 				       MAX_VCPUS);
 				return -1;
 			}
+			restore_opts.vcpus_given = true;
 			break;
 		case OPT_CONSOLE:
 			if (console_parse(optarg, &cfg->console)) {
@@ -277,7 +335,6 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			}
 			break;
 		case OPT_ALLOW_NO_HWVIRT: cfg->allow_no_hwvirt = true; break;
-		case OPT_PAUSED: life.paused = true; break;
 		case OPT_ON_REBOOT:
 			if (strcmp(optarg, "exit") && strcmp(optarg, "restart")) {
 				pr_err("--on-reboot %s: expected exit or restart", optarg);
@@ -308,16 +365,23 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		pr_err("unexpected argument '%s' (see --help)", argv[optind]);
 		return -1;
 	}
-	if (!cfg->kernel) {
+	/* With --on-reboot restart they are for the machine after the guest's next reboot. */
+	if (restore_opts.arg && (cfg->kernel || cfg->initrd) && !life.restart_on_reboot) {
+		pr_err("%s continues a saved domain: --kernel and --initrd do not apply (but "
+		       "for the reboot, with --on-reboot restart)",
+		       restore_opts.incoming ? "--incoming" : "--restore");
+		return -1;
+	}
+	if (!cfg->kernel && !restore_opts.arg) {
 		pr_err("no kernel given: use --kernel PATH (see --help)");
 		return -1;
 	}
-	if (life.paused && !control_cfg.path && control_cfg.listen_fd < 0) {
+	if (restore_opts.paused && !control_cfg.path && control_cfg.listen_fd < 0) {
 		pr_err("--paused needs --control or --control-fd: nothing could unpause it");
 		return -1;
 	}
-	control_cfg.start_paused = life.paused;
-	return 0;
+	/* An incoming domain's disks are still the source's: locked after the handshake. */
+	return restore_opts.incoming ? 0 : lock_disks(cfg, 0);
 }
 
 /* "fd=N": a descriptor libxc opened for us (the VMM may not be allowed to open the path). */
@@ -573,6 +637,96 @@ static void handle_console(struct vm *vm, int fd, int *presses)
 	}
 }
 
+/* --restore's stream, from its MACHINE record until the machine is built. */
+struct restore_src {
+	int fd;
+	char name[64];
+	struct ss_reader r;
+	struct restore_machine rm;
+};
+
+/* Open FILE or fd=N and read what the machine must look like; adjust @cfg to it. */
+static int restore_open(struct vm_config *cfg, struct restore_src *src)
+{
+	const char *arg = restore_opts.arg;
+	int ret;
+
+	if (!strncmp(arg, "fd=", 3)) {
+		if (ctl_parse_fd(arg + 3, &src->fd) || fcntl(src->fd, F_SETFD, FD_CLOEXEC) < 0) {
+			pr_err("--restore %s: not an open file descriptor", arg);
+			return -EBADF;
+		}
+	} else if ((src->fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0) {
+		pr_err("--restore %s: %s", arg, strerror(errno));
+		return -errno;
+	}
+	snprintf(src->name, sizeof(src->name), "%s", arg);
+	if (restore_opts.incoming) {
+		/* A source that stops sending must not leave us waiting for ever. */
+		struct timeval tmo = { .tv_sec = SS_RECV_TIMEOUT_S };
+
+		setsockopt(src->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+	}
+	ss_reader_init(&src->r, src->fd, src->name);
+	ret = restore_begin(&src->r, &src->rm);
+	if (ret) {
+		pr_err("cannot restore: %s", src->r.err);
+		return ret;
+	}
+	if ((restore_opts.mem_given && cfg->mem_size != src->rm.m.mem_size) ||
+	    (restore_opts.vcpus_given && cfg->nr_vcpus != src->rm.m.nr_vcpus)) {
+		pr_err("cannot restore: %s holds a machine with %llu MiB and %u vCPUs; --memory "
+		       "and --vcpus may be left out, but not differ", arg,
+		       (unsigned long long)(src->rm.m.mem_size >> 20), src->rm.m.nr_vcpus);
+		return -EINVAL;
+	}
+	cfg->mem_size = src->rm.m.mem_size;
+	cfg->nr_vcpus = src->rm.m.nr_vcpus;
+	return 0;
+}
+
+static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restore_src *src)
+{
+	struct timespec t0, t1;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = restore_machine(vm, &src->r, &src->rm);
+	if (ret) {
+		pr_err("cannot restore: %s", src->r.err);
+		return ret;
+	}
+	if (restore_opts.incoming) {
+		char err[256];
+
+		ret = migrate_incoming_confirm(src->fd, err, sizeof(err));
+		if (ret) {
+			pr_err("incoming migration: %s", err);
+			return ret;
+		}
+		/*
+		 * The source has let go of the domain and is ending: its locks go with it.
+		 * Should one outlive the wait, run unlocked rather than lose the domain.
+		 */
+		if (lock_disks(cfg, MIGRATE_DISK_WAIT_MS))
+			pr_warn("running the migrated domain with that image unlocked");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("%s %s (%llu MiB of stream, written by domus-vmm %s) in %lld ms",
+		restore_opts.incoming ? "migration received on" : "restored from", src->name,
+		(unsigned long long)(src->r.offset >> 20), src->rm.m.vmm_version,
+		(long long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	return 0;
+}
+
+static void restore_close(struct restore_src *src)
+{
+	ss_reader_release(&src->r);
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
 /* The VMM thread: wait for signals, console input and the end of the machine. */
 static void main_loop(struct vm *vm, int sfd)
 {
@@ -620,7 +774,8 @@ static int run_machine(struct vm *vm, int sfd)
 	int status;
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = vcpu_start(vm->vcpus[i], life.paused);
+		int ret = vcpu_start_as(vm->vcpus[i],
+					restore_opts.paused ? VCPU_PAUSED : VCPU_RUNNING);
 
 		if (ret) {
 			vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot start vcpu %u: %s", i,
@@ -631,6 +786,7 @@ static int run_machine(struct vm *vm, int sfd)
 	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
 		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");
 	main_loop(vm, sfd);
+	ctl_stop_job(control);
 	if (life.restart_on_reboot)
 		restart_capture_affinity(vm);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -647,15 +803,18 @@ static int run_machine(struct vm *vm, int sfd)
 
 static void write_exit_record(struct vm *vm, int status)
 {
+	uint32_t state, reason;
+
 	if (life.exit_fd < 0)
 		return;
+	ctl_end_state(control, status, &state, &reason);
 	if (!vm || !vm->exit_requested) {
-		exit_record_write(life.exit_fd, status,
+		exit_record_write(life.exit_fd, status, reason,
 				  "domus-vmm could not build the machine (see its log)");
 		return;
 	}
 	pthread_mutex_lock(&vm->exit_lock);
-	exit_record_write(life.exit_fd, status, vm->exit_reason);
+	exit_record_write(life.exit_fd, status, reason, vm->exit_reason);
 	pthread_mutex_unlock(&vm->exit_lock);
 }
 
@@ -682,7 +841,8 @@ static void free_machine(struct vm *vm)
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
-	struct boot_entry entry;
+	struct boot_entry entry = {};
+	struct restore_src rs = { .fd = -1 };
 	struct vm *vm = NULL;
 	int sfd, status = DOMUS_EXIT_HOST_ERROR;
 
@@ -697,13 +857,22 @@ int main(int argc, char **argv)
 		return DOMUS_EXIT_HOST_ERROR;
 	}
 	sfd = block_signals();
-	if (sfd < 0 || vm_create(&cfg, &vm))
+	if (sfd < 0 || (restore_opts.arg && restore_open(&cfg, &rs)) || vm_create(&cfg, &vm))
 		goto out;
 	vm->nr_vcpus = cfg.nr_vcpus;
-	if (cpuid_init(vm) || create_devices(vm, &cfg) || build_acpi(vm) ||
-	    load_kernel(vm, &cfg, &entry) || create_vcpus(vm, &entry) ||
-	    ctl_create(vm, &control_cfg, &control))
+	if (cpuid_init(vm) || create_devices(vm, &cfg))
 		goto out;
+	/* A restored machine starts from zeroed RAM: the stream holds everything else. */
+	if (restore_opts.arg ? create_vcpus(vm, &entry) || restore_run(vm, &cfg, &rs) :
+			       build_acpi(vm) || load_kernel(vm, &cfg, &entry) ||
+			       create_vcpus(vm, &entry))
+		goto out;
+	if (ctl_create(vm, &control_cfg, &control))
+		goto out;
+	if (restore_opts.paused) {
+		ctl_set_paused(control);
+		pr_info("the vCPUs start paused (--paused)");
+	}
 	status = run_machine(vm, sfd);
 	if (status == DOMUS_EXIT_REBOOT && life.restart_on_reboot) {
 		ctl_machine_restarting(control);
@@ -712,6 +881,7 @@ int main(int argc, char **argv)
 	ctl_machine_ended(control, status);
 out:
 	write_exit_record(vm, status);
+	restore_close(&rs);
 	control = ctl_free(control);
 	free_machine(vm);
 	release_config(&cfg);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* PCI configuration mechanism #1, bus 0, and the host bridge at 00:00.0. */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "layout.h"
 #include "pci.h"
+#include "savestate.h"
 #include "vm.h"
 
 #define CONFIG_ENABLE	0x80000000u
@@ -285,4 +287,49 @@ void pci_bus_free(struct pci_bus *bus)
 		return;
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
+}
+
+struct pci_dev *pci_bus_slot(struct pci_bus *bus, unsigned int slot)
+{
+	return slot_dev(bus, slot);
+}
+
+void pci_bus_save(struct pci_bus *bus, struct ss_pci *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	pthread_mutex_lock(&bus->lock);
+	rec->config_addr = bus->config_addr;
+	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		if (!bus->devs[slot])
+			continue;
+		rec->present |= 1u << slot;
+		memcpy(rec->cfg[slot], bus->devs[slot]->cfg, PCI_CFG_SIZE);
+	}
+	pthread_mutex_unlock(&bus->lock);
+}
+
+/*
+ * Saved config space goes in as the guest's own writes would (write masks, BAR sizes, the
+ * devices' hooks, BAR mapping), so a file cannot set up what a guest could not.
+ */
+int pci_bus_load(struct pci_bus *bus, const struct ss_pci *rec, char *err, size_t errlen)
+{
+	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++) {
+		bool saved = rec->present & (1u << slot);
+
+		if (saved != !!bus->devs[slot]) {
+			snprintf(err, errlen, "PCI slot %u: %s", slot, saved ?
+				 "the saved machine has a device there, this one has none" :
+				 "this machine has a device the saved one did not have");
+			return -EINVAL;
+		}
+	}
+	pthread_mutex_lock(&bus->lock);
+	bus->config_addr = rec->config_addr;
+	for (unsigned int slot = 0; slot < PCI_MAX_SLOTS; slot++)
+		if (bus->devs[slot])
+			dev_cfg_write(bus->devs[slot], PCI_COMMAND, rec->cfg[slot] + PCI_COMMAND,
+				      PCI_CFG_SIZE - PCI_COMMAND);
+	pthread_mutex_unlock(&bus->lock);
+	return 0;
 }

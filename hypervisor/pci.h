@@ -8,6 +8,7 @@
 #define DOMUS_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PCI_MAX_SLOTS		32
@@ -84,5 +85,12 @@ void pci_bus_remove(struct pci_bus *bus, struct pci_dev *dev);
 /* Config space access as the guest sees it (used by the port handlers and tests). */
 void pci_bus_cfg_access(struct pci_bus *bus, unsigned int slot, unsigned int off, uint8_t *data,
 			unsigned int len, bool is_write);
+
+/* Save/restore (main thread, vCPUs paused or not started). */
+struct ss_pci;
+struct pci_dev *pci_bus_slot(struct pci_bus *bus, unsigned int slot);
+void pci_bus_save(struct pci_bus *bus, struct ss_pci *rec);
+/* Return: 0, or -EINVAL with @err saying how the machines differ. */
+int pci_bus_load(struct pci_bus *bus, const struct ss_pci *rec, char *err, size_t errlen);
 
 #endif

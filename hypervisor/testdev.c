@@ -103,3 +103,17 @@ void testdev_free(struct testdev *td)
 	pthread_mutex_destroy(&td->lock);
 	free(td);
 }
+
+void testdev_get_scratch(struct testdev *td, uint8_t scratch[8])
+{
+	pthread_mutex_lock(&td->lock);
+	memcpy(scratch, td->scratch, 8);
+	pthread_mutex_unlock(&td->lock);
+}
+
+void testdev_set_scratch(struct testdev *td, const uint8_t scratch[8])
+{
+	pthread_mutex_lock(&td->lock);
+	memcpy(td->scratch, scratch, 8);
+	pthread_mutex_unlock(&td->lock);
+}

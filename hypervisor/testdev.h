@@ -8,10 +8,16 @@
 #ifndef DOMUS_TESTDEV_H
 #define DOMUS_TESTDEV_H
 
+#include <stdint.h>
+
 struct vm;
 struct testdev;
 
 int testdev_create(struct vm *vm, struct testdev **out);
 void testdev_free(struct testdev *td);
+
+/* The MMIO scratch register, for save/restore. */
+void testdev_get_scratch(struct testdev *td, uint8_t scratch[8]);
+void testdev_set_scratch(struct testdev *td, const uint8_t scratch[8]);
 
 #endif

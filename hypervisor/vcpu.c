@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vCPU threads: set-up, the KVM_RUN loop and its exits, the run-state machine, state I/O. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,23 @@ static bool wait_runnable(struct vcpu *vcpu)
 	return true;
 }
 
+/*
+ * After an I/O or MMIO exit, KVM finishes the instruction (RIP, the value read) only at the
+ * next KVM_RUN; state read before that would replay the access after a restore. So before
+ * a vCPU parks, it enters KVM_RUN once with immediate_exit set: KVM completes the
+ * instruction and returns without running another.
+ */
+static void complete_io(struct vcpu *vcpu)
+{
+	if (!vcpu->io_pending)
+		return;
+	vcpu->run->immediate_exit = 1;
+	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0 && vcpu->run->exit_reason != KVM_EXIT_INTR)
+		pr_debug("vcpu %u: exit %u while completing I/O", vcpu->id,
+			 vcpu->run->exit_reason);
+	vcpu->io_pending = false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -296,18 +314,26 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	for (;;) {
 		pthread_mutex_lock(&vcpu->lock);
+		if (vcpu->target != VCPU_RUNNING && vcpu->io_pending) {
+			pthread_mutex_unlock(&vcpu->lock);
+			complete_io(vcpu);
+			pthread_mutex_lock(&vcpu->lock);
+		}
 		vcpu->run->immediate_exit = 0;	/* a kick after this unlock still stops KVM_RUN */
 		bool runnable = wait_runnable(vcpu);
 		pthread_mutex_unlock(&vcpu->lock);
 		if (!runnable)
 			break;
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+			vcpu->io_pending = false;	/* entering completed it */
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			vm_request_exit(vcpu->vm, DOMUS_EXIT_HOST_ERROR, "KVM_RUN on vcpu %u: %s",
 					vcpu->id, strerror(errno));
 			break;
 		}
+		vcpu->io_pending = vcpu->run->exit_reason == KVM_EXIT_IO ||
+				   vcpu->run->exit_reason == KVM_EXIT_MMIO;
 		if (handle_exit(vcpu))
 			break;
 	}
@@ -325,14 +351,21 @@ static void install_kick(void)
 	sigaction(SIG_VCPU_KICK, &sa, NULL);
 }
 
-int vcpu_start(struct vcpu *vcpu, bool paused)
+int vcpu_start(struct vcpu *vcpu)
+{
+	return vcpu_start_as(vcpu, VCPU_RUNNING);
+}
+
+int vcpu_start_as(struct vcpu *vcpu, enum vcpu_run_state target)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int ret;
 
+	if (target != VCPU_RUNNING && target != VCPU_PAUSED)
+		return -EINVAL;
 	pthread_once(&once, install_kick);
 	pthread_mutex_lock(&vcpu->lock);
-	vcpu->target = paused ? VCPU_PAUSED : VCPU_RUNNING;
+	vcpu->target = target;
 	pthread_mutex_unlock(&vcpu->lock);
 	ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 	if (ret)
@@ -389,6 +422,16 @@ pid_t vcpu_tid(struct vcpu *vcpu)
 	return __atomic_load_n(&vcpu->tid, __ATOMIC_ACQUIRE);
 }
 
+void vcpu_pause_all(struct vm *vm, bool pause)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (pause)
+			vcpu_pause(vm->vcpus[i]);
+		else
+			vcpu_resume(vm->vcpus[i]);
+	}
+}
+
 enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu)
 {
 	enum vcpu_run_state s;
@@ -399,62 +442,166 @@ enum vcpu_run_state vcpu_get_run_state(struct vcpu *vcpu)
 	return s;
 }
 
-static int msrs_io(struct vcpu *vcpu, struct vcpu_state *st, unsigned long op)
+static int msrs_io(struct vcpu *vcpu, struct kvm_msr_entry *entries, uint32_t n,
+		   unsigned long op)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[VCPU_MAX_MSRS];
-	} msrs = { .hdr.nmsrs = st->nr_msrs };
+	struct kvm_msrs *msrs __free = malloc(sizeof(*msrs) + n * sizeof(*entries));
 	int ret;
 
-	memcpy(msrs.entries, st->msrs, st->nr_msrs * sizeof(st->msrs[0]));
-	ret = ioctl(vcpu->fd, op, &msrs);
+	if (!msrs)
+		return -ENOMEM;
+	msrs->nmsrs = n;
+	msrs->pad = 0;
+	memcpy(msrs->entries, entries, n * sizeof(*entries));
+	ret = ioctl(vcpu->fd, op, msrs);
 	if (ret < 0)
 		return -errno;
-	st->nr_msrs = ret;		/* entries past a refused one are not part of the state */
-	memcpy(st->msrs, msrs.entries, ret * sizeof(st->msrs[0]));
+	memcpy(entries, msrs->entries, ret * sizeof(*entries));
+	return ret;
+}
+
+static bool has_cap(struct vcpu *vcpu, int cap)
+{
+	return ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
+/* The FPU/SSE/AVX state: XSAVE where KVM has it (its size from KVM_CAP_XSAVE2). */
+static int save_fpu(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	int size;
+
+	if (ioctl(vcpu->fd, KVM_GET_FPU, &st->fpu) < 0)
+		return -errno;
+	if (!has_cap(vcpu, KVM_CAP_XSAVE))
+		return 0;
+	size = ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+	if (size <= 0) {
+		size = sizeof(struct kvm_xsave);
+		if (ioctl(vcpu->fd, KVM_GET_XSAVE, st->xsave) < 0)
+			return -errno;
+	} else {
+		if (size > VCPU_XSAVE_MAX)
+			return -E2BIG;
+		if (size < (int)sizeof(struct kvm_xsave))
+			size = sizeof(struct kvm_xsave);
+		if (ioctl(vcpu->fd, KVM_GET_XSAVE2, st->xsave) < 0)
+			return -errno;
+	}
+	st->xsave_size = size;
+	return 0;
+}
+
+/* KVM_GET_MSRS stops at the first MSR it refuses: only the list's readable ones are asked. */
+static int save_msrs(struct vcpu *vcpu, struct vcpu_state *st)
+{
+	const uint32_t *list;
+	int n = msr_state_list(vcpu, &list);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		st->msrs[i] = (struct kvm_msr_entry){ .index = list[i] };
+	n = msrs_io(vcpu, st->msrs, n, KVM_GET_MSRS);
+	if (n < 0)
+		return n;
+	st->nr_msrs = n;	/* entries past a refused one are not part of the state */
 	return 0;
 }
 
 int vcpu_save_state(struct vcpu *vcpu, struct vcpu_state *st)
 {
+	int ret;
+
 	if (vcpu_get_run_state(vcpu) == VCPU_RUNNING)
 		return -EBUSY;
-	memset(st, 0, sizeof(*st));
+	memset(st, 0, offsetof(struct vcpu_state, xsave));
 	/* Events and MP state first: they may flush pending state into the registers. */
 	if (ioctl(vcpu->fd, KVM_GET_MP_STATE, &st->mp_state) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &st->events) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_REGS, &st->regs) < 0 ||
 	    ioctl(vcpu->fd, KVM_GET_SREGS, &st->sregs) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_FPU, &st->fpu) < 0 ||
-	    ioctl(vcpu->fd, KVM_GET_LAPIC, &st->lapic) < 0)
+	    ioctl(vcpu->fd, KVM_GET_LAPIC, &st->lapic) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_DEBUGREGS, &st->debugregs) < 0)
 		return -errno;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
-	    ioctl(vcpu->fd, KVM_GET_XCRS, &st->xcrs) < 0)
-		return -errno;
-	st->nr_msrs = vcpu_nr_saved_msrs;
-	for (unsigned int i = 0; i < vcpu_nr_saved_msrs; i++)
-		st->msrs[i].index = vcpu_saved_msrs[i];
-	return msrs_io(vcpu, st, KVM_GET_MSRS);
+	if (has_cap(vcpu, KVM_CAP_SREGS2)) {
+		if (ioctl(vcpu->fd, KVM_GET_SREGS2, &st->sregs2) < 0)
+			return -errno;
+		st->has_sregs2 = true;
+	}
+	if (has_cap(vcpu, KVM_CAP_XCRS)) {
+		if (ioctl(vcpu->fd, KVM_GET_XCRS, &st->xcrs) < 0)
+			return -errno;
+		st->has_xcrs = true;
+	}
+	ret = save_fpu(vcpu, st);
+	return ret ? ret : save_msrs(vcpu, st);
 }
 
+/* Set every MSR KVM takes; one it refuses is named and skipped, not silently lost. */
+static int load_msrs(struct vcpu *vcpu, const struct vcpu_state *st)
+{
+	struct kvm_msr_entry *e __free = malloc(st->nr_msrs * sizeof(*e) + 1);
+	uint32_t done = 0;
+
+	if (!e)
+		return -ENOMEM;
+	memcpy(e, st->msrs, st->nr_msrs * sizeof(*e));
+	while (done < st->nr_msrs) {
+		int n = msrs_io(vcpu, e + done, st->nr_msrs - done, KVM_SET_MSRS);
+
+		if (n < 0)
+			return n;
+		done += n;
+		if (done < st->nr_msrs) {
+			pr_warn("vcpu %u: KVM refused MSR %#x = %#llx; it keeps its reset value",
+				vcpu->id, e[done].index, (unsigned long long)e[done].data);
+			done++;
+		}
+	}
+	return 0;
+}
+
+static int load_fpu(struct vcpu *vcpu, const struct vcpu_state *st)
+{
+	if (!st->xsave_size)
+		return ioctl(vcpu->fd, KVM_SET_FPU, &st->fpu) < 0 ? -errno : 0;
+	if (!has_cap(vcpu, KVM_CAP_XSAVE))
+		return -EOPNOTSUPP;
+	/* KVM_SET_XSAVE takes the larger XSAVE2 layout through the same call. */
+	return ioctl(vcpu->fd, KVM_SET_XSAVE, st->xsave) < 0 ? -errno : 0;
+}
+
+/*
+ * The order matters: special registers (CR0/CR4/EFER, APIC base) before the registers and
+ * the FPU that depend on them, the LAPIC before the MSRs (the TSC deadline is only kept
+ * in TSC-deadline mode), events and MP state last.
+ */
 int vcpu_load_state(struct vcpu *vcpu, const struct vcpu_state *st)
 {
-	struct vcpu_state copy = *st;
+	int ret;
 
 	if (vcpu_get_run_state(vcpu) == VCPU_RUNNING)
 		return -EBUSY;
-	if (st->nr_msrs > VCPU_MAX_MSRS)
+	if (st->nr_msrs > VCPU_MAX_MSRS || st->xsave_size > VCPU_XSAVE_MAX)
 		return -EINVAL;
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &st->sregs) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_REGS, &st->regs) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_FPU, &st->fpu) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_LAPIC, &st->lapic) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_MP_STATE, &st->mp_state) < 0 ||
-	    ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &st->events) < 0)
+	if (st->has_sregs2 ? ioctl(vcpu->fd, KVM_SET_SREGS2, &st->sregs2) < 0 :
+			     ioctl(vcpu->fd, KVM_SET_SREGS, &st->sregs) < 0)
 		return -errno;
-	if (ioctl(vcpu->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0 &&
-	    ioctl(vcpu->fd, KVM_SET_XCRS, &st->xcrs) < 0)
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &st->regs) < 0)
 		return -errno;
-	return msrs_io(vcpu, &copy, KVM_SET_MSRS);
+	ret = load_fpu(vcpu, st);
+	if (ret)
+		return ret;
+	if (st->has_xcrs && ioctl(vcpu->fd, KVM_SET_XCRS, &st->xcrs) < 0)
+		return -errno;
+	if (ioctl(vcpu->fd, KVM_SET_LAPIC, &st->lapic) < 0)
+		return -errno;
+	ret = load_msrs(vcpu, st);
+	if (ret)
+		return ret;
+	if (ioctl(vcpu->fd, KVM_SET_MP_STATE, &st->mp_state) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &st->events) < 0 ||
+	    ioctl(vcpu->fd, KVM_SET_DEBUGREGS, &st->debugregs) < 0)
+		return -errno;
+	return 0;
 }

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <domus/cleanup.h>
+
 #include "pci.h"
 
 #define VIRTIO_ID_NET		1
@@ -49,9 +51,11 @@
 
 struct vm;
 struct virtio_dev;
+struct ss_virtio;
 
 /* One request: the chain starting at @head, as host iovecs (readable first, then writable). */
 struct vq_elem {
+	struct vm *vm;			/* whose RAM the segments are in (dirty tracking) */
 	uint16_t head;
 	unsigned int nr_out;		/* device-readable segments: iov[0..nr_out) */
 	unsigned int nr_in;		/* device-writable: iov[nr_out..nr_out+nr_in) */
@@ -93,6 +97,19 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	/* DRIVER_OK was set: the driver is ready (dev->lock held). Optional. */
 	void (*activate)(struct virtio_dev *dev);
+
+	/*
+	 * Save/restore (save.c, restore.c), all optional and called with dev->lock held.
+	 * state_save: the device's own state beyond the transport's into @buf (at most @max
+	 * bytes; return the length); it may adjust @rec, e.g. to give back chains it holds.
+	 * state_load: take it back before the vCPUs run; refuse what does not fit this device
+	 * with -EINVAL and a message in @err. describe: what the MACHINE record says about it.
+	 */
+	size_t (*state_save)(struct virtio_dev *dev, struct ss_virtio *rec, uint8_t *buf,
+			     size_t max);
+	int (*state_load)(struct virtio_dev *dev, const uint8_t *buf, size_t len, char *err,
+			  size_t errlen);
+	void (*describe)(struct virtio_dev *dev, uint64_t *size, uint32_t *flags);
 };
 
 struct virtio_dev {
@@ -126,6 +143,10 @@ struct virtio_dev {
 	bool intx_level;		/* INTA# asserted (MSI-X off, ISR not read yet) */
 	uint64_t bad_resets;		/* times the guest drove the device into NEEDS_RESET */
 
+	/* Requests a device serves without dev->lock (virtio-blk's disk I/O). */
+	unsigned int inflight;		/* under lock */
+	pthread_cond_t idle;		/* signalled when inflight drops to 0 */
+
 	pthread_t worker;
 	int stop_fd;			/* eventfd: wakes the worker to exit */
 	bool worker_started;
@@ -137,6 +158,21 @@ int virtio_pci_create(struct vm *vm, const struct virtio_dev_ops *ops, void *opa
 void virtio_pci_free(struct virtio_dev *dev);
 
 bool virtio_has_feature(const struct virtio_dev *dev, unsigned int bit);
+
+/* The virtio device behind a PCI function, or NULL if it is not one of ours. */
+struct virtio_dev *virtio_pci_of(struct pci_dev *pdev);
+/*
+ * Save/restore: quiesce takes dev->lock and waits until no request is in flight outside
+ * it, so the rings and the device state agree; nothing moves until virtio_pci_resume().
+ */
+void virtio_pci_quiesce(struct virtio_dev *dev);
+void virtio_pci_resume(struct virtio_dev *dev);
+/* With the device quiesced. @extra gets the device's own state. Return: its length. */
+size_t virtio_pci_save(struct virtio_dev *dev, struct ss_virtio *rec, uint8_t *extra,
+		       size_t max);
+/* Before the vCPUs run. Return: 0, or -EINVAL with @err saying what does not fit. */
+int virtio_pci_load(struct virtio_dev *dev, const struct ss_virtio *rec, const uint8_t *extra,
+		    char *err, size_t errlen) _must_check_;
 
 /* The device found something wrong: set NEEDS_RESET and tell the driver. */
 void virtio_dev_needs_reset(struct virtio_dev *dev, const char *fmt, ...)

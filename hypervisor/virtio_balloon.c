@@ -17,6 +17,7 @@
 
 #include "layout.h"
 #include "log.h"
+#include "savestate.h"
 #include "virtio.h"
 #include "virtio_balloon.h"
 #include "vm.h"
@@ -125,6 +126,8 @@ static void punch(struct vballoon *vb, struct punch_run *run)
 			pr_warn("virtio-balloon: cannot return guest memory to the host: %m");
 		vb->punch_warned = true;
 	}
+	/* The pages now read zero: a live migration must send them again. */
+	vm_mark_dirty(vb->vm, vb->vm->ram + run->start, run->len);
 	run->len = 0;
 }
 
@@ -331,6 +334,65 @@ static void vballoon_reset(struct virtio_dev *dev)
 	vb->st.balloon_pages = 0;
 }
 
+/* Saved state: the two config words and the stats buffer the device holds (by head). */
+struct vballoon_saved {
+	uint32_t num_pages;
+	uint32_t actual;
+	uint16_t stats_head;
+	uint8_t stats_held;
+	uint8_t stats_out;
+	uint32_t reserved;
+};
+
+static size_t vballoon_state_save(struct virtio_dev *dev, struct ss_virtio *rec, uint8_t *buf,
+				  size_t max)
+{
+	struct vballoon *vb = dev->opaque;
+	struct vballoon_saved s = {
+		.num_pages = vb->num_pages,
+		.actual = vb->actual,
+		.stats_head = vb->stats_ret.head,
+		.stats_held = vb->stats_held,
+		.stats_out = vb->stats_out,
+	};
+
+	if (max < sizeof(s))
+		return 0;
+	memcpy(buf, &s, sizeof(s));
+	return sizeof(s);
+}
+
+/*
+ * Which pages the driver gave the balloon is not saved: they are zero and not in the
+ * stream, and the device's bitmap starts empty (only its duplicate/unknown-PFN counters
+ * can tell the difference).
+ */
+static int vballoon_state_load(struct virtio_dev *dev, const uint8_t *buf, size_t len,
+			       char *err, size_t errlen)
+{
+	struct vballoon *vb = dev->opaque;
+	struct vballoon_saved s;
+
+	if (len != sizeof(s)) {
+		snprintf(err, errlen, "virtio-balloon in slot %u: %zu bytes of device state, "
+			 "expected %zu", dev->pci.slot, len, sizeof(s));
+		return -EINVAL;
+	}
+	memcpy(&s, buf, sizeof(s));
+	if (s.num_pages > dev->vm->mem_size / VB_PAGE_SIZE ||
+	    (s.stats_held && s.stats_head >= dev->vqs[Q_STATS].size)) {
+		snprintf(err, errlen, "virtio-balloon in slot %u: saved state out of range",
+			 dev->pci.slot);
+		return -EINVAL;
+	}
+	vb->num_pages = s.num_pages;
+	vb->actual = s.actual;
+	vb->stats_ret.head = s.stats_head;
+	vb->stats_held = s.stats_held;
+	vb->stats_out = s.stats_out;
+	return 0;
+}
+
 static void config_image(const struct vballoon *vb, uint8_t *cfg)
 {
 	uint32_t num = htole32(vb->num_pages), act = htole32(vb->actual);
@@ -382,6 +444,8 @@ static const struct virtio_dev_ops vballoon_ops = {
 	.queue_notify = vballoon_queue_notify,
 	.reset = vballoon_reset,
 	.activate = vballoon_activate,
+	.state_save = vballoon_state_save,
+	.state_load = vballoon_state_load,
 };
 
 /* --- target -------------------------------------------------------------------------- */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "savestate.h"
 #include "virtio.h"
 #include "virtio_blk.h"
 
@@ -366,9 +367,12 @@ static void vblk_queue_notify(struct virtio_dev *dev, struct virtqueue *vq)
 		 */
 		uint64_t gen = dev->reset_gen;
 
+		dev->inflight++;	/* a save waits for it (virtio_pci_quiesce) */
 		pthread_mutex_unlock(&dev->lock);
 		status = do_request(blk, elem, &written);
 		pthread_mutex_lock(&dev->lock);
+		if (!--dev->inflight)
+			pthread_cond_broadcast(&dev->idle);
 		if (gen != dev->reset_gen)
 			return;
 		if (status != VIRTIO_BLK_S_OK) {
@@ -391,6 +395,15 @@ static void vblk_read_config(struct virtio_dev *dev, uint32_t off, uint8_t *data
 	memset(data, 0, len);
 	if (off < sizeof(blk->config) && len <= sizeof(blk->config) - off)
 		memcpy(data, (uint8_t *)&blk->config + off, len);
+}
+
+/* The MACHINE record names the disk by size and mode: a restore must get the same. */
+static void vblk_describe(struct virtio_dev *dev, uint64_t *size, uint32_t *flags)
+{
+	struct vblk *blk = dev->opaque;
+
+	*size = blk->capacity * 512;
+	*flags = blk->readonly ? SS_DEV_READONLY : 0;
 }
 
 /* --- command line ------------------------------------------------------------------- */
@@ -452,11 +465,9 @@ static int adopt_fd(const char *val, struct vblk_config *cfg, char *err, size_t 
 	return 0;
 }
 
-/* An open-file-description lock: two domains writing one image corrupt it. */
 static int check_image(const struct vblk_config *cfg, const char *name, char *err,
 		       size_t errlen)
 {
-	struct flock fl = { .l_type = cfg->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
 	struct stat st;
 
 	if (fstat(cfg->fd, &st))
@@ -464,6 +475,15 @@ static int check_image(const struct vblk_config *cfg, const char *name, char *er
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return parse_error(err, errlen, -EINVAL, "%s: not a regular file or block device",
 				   name);
+	return 0;
+}
+
+/* An open-file-description lock: two domains writing one image corrupt it. */
+int vblk_config_lock(const struct vblk_config *cfg, char *err, size_t errlen)
+{
+	struct flock fl = { .l_type = cfg->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+	const char *name = cfg->path ? cfg->path : "the disk";
+
 	if (!fcntl(cfg->fd, F_OFD_SETLK, &fl))
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
@@ -633,6 +653,7 @@ int vblk_create(struct vm *vm, const struct vblk_config *cfg, struct vblk **out)
 		.config_size = sizeof(blk->config),
 		.read_config = vblk_read_config,
 		.queue_notify = vblk_queue_notify,
+		.describe = vblk_describe,
 	};
 	ret = virtio_pci_create(vm, &blk->ops, blk, &blk->vdev);
 	if (ret)

@@ -40,12 +40,18 @@ struct vblk_stats {
 
 /*
  * Parse one --disk argument into @cfg and open (or adopt, for fd=N) the image with
- * O_CLOEXEC. The image is locked (OFD lock: shared when read-only, exclusive otherwise) so
- * two domains cannot write one image. On error a message goes to @err.
+ * O_CLOEXEC. On error a message goes to @err.
  * Return: 0 or -errno; on error @cfg holds nothing to release.
  */
 int vblk_parse_option(const char *arg, struct vblk_config *cfg, char *err, size_t errlen)
 	_must_check_;
+/*
+ * Lock the image (OFD lock: shared when read-only, exclusive otherwise) so two domains
+ * cannot write one image. The option parser's caller does it at once, except for an
+ * incoming migration, which takes the image over from the source only once the source let
+ * go of the domain. Return: 0, or -EBUSY with @err saying the image is in use.
+ */
+int vblk_config_lock(const struct vblk_config *cfg, char *err, size_t errlen) _must_check_;
 /* Close @cfg->fd and free @cfg->path (vblk_create() keeps its own copies). */
 void vblk_config_release(struct vblk_config *cfg);
 

@@ -41,6 +41,7 @@
 #include <domus/tap.h>
 
 #include "log.h"
+#include "savestate.h"
 #include "virtio.h"
 #include "virtio_net.h"
 #include "vm.h"
@@ -521,6 +522,43 @@ static void vnet_reset(struct virtio_dev *dev)
 	set_offloads(net, 0);	/* until the next driver says what it takes */
 }
 
+/*
+ * Saved: the MAC the guest knows. Chains the receive thread holds for a frame it has not
+ * finished are given back by saving an earlier last_avail (the frame itself is dropped,
+ * as a network may): the restored device takes them from the ring again.
+ */
+static size_t vnet_state_save(struct virtio_dev *dev, struct ss_virtio *rec, uint8_t *buf,
+			      size_t max)
+{
+	struct vnet *net = dev->opaque;
+	unsigned int held = net->rx_first_held ? (net->rx_nr ? net->rx_nr : 1) : 0;
+
+	rec->vqs[VNET_RXQ].last_avail -= held;
+	if (max < sizeof(net->config.mac))
+		return 0;
+	memcpy(buf, net->config.mac, sizeof(net->config.mac));
+	return sizeof(net->config.mac);
+}
+
+static int vnet_state_load(struct virtio_dev *dev, const uint8_t *buf, size_t len, char *err,
+			   size_t errlen)
+{
+	struct vnet *net = dev->opaque;
+
+	if (len != sizeof(net->config.mac)) {
+		snprintf(err, errlen, "virtio-net in slot %u: %zu bytes of device state, expected "
+			 "%zu", dev->pci.slot, len, sizeof(net->config.mac));
+		return -EINVAL;
+	}
+	if (memcmp(net->config.mac, buf, len))
+		pr_info("%s: the guest keeps its saved MAC %02x:%02x:%02x:%02x:%02x:%02x",
+			net->ifname, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]);
+	memcpy(net->config.mac, buf, len);
+	if ((dev->status & VIRTIO_STATUS_DRIVER_OK) && !(dev->status & VIRTIO_STATUS_NEEDS_RESET))
+		vnet_activate(dev);
+	return 0;
+}
+
 static void vnet_read_config(struct virtio_dev *dev, uint32_t off, uint8_t *data, uint32_t len)
 {
 	struct vnet *net = dev->opaque;
@@ -542,6 +580,8 @@ static const struct virtio_dev_ops vnet_ops = {
 	.queue_notify = vnet_queue_notify,
 	.reset = vnet_reset,
 	.activate = vnet_activate,
+	.state_save = vnet_state_save,
+	.state_load = vnet_state_load,
 };
 
 /* --- command line ------------------------------------------------------------------- */

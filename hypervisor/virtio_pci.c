@@ -15,6 +15,7 @@
 
 #include "layout.h"
 #include "log.h"
+#include "savestate.h"
 #include "virtio.h"
 #include "vm.h"
 
@@ -216,20 +217,26 @@ void virtio_config_changed(struct virtio_dev *dev)
 }
 
 /* A queue may only go live with a power-of-two size and rings inside guest RAM. */
-static void enable_queue(struct virtio_dev *dev, struct virtqueue *vq)
+static const char *queue_layout_error(struct virtio_dev *dev, const struct virtqueue *vq)
 {
 	uint64_t n = vq->size;
 
-	if (!n || (n & (n - 1)) || n > dev->ops->queue_max) {
-		virtio_dev_needs_reset(dev, "queue %u: bad size %u", vq->index, vq->size);
-		return;
-	}
+	if (!n || (n & (n - 1)) || n > dev->ops->queue_max)
+		return "bad size";
 	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3) ||
 	    !vm_gpa_to_hva(dev->vm, vq->desc_gpa, 16 * n) ||
 	    !vm_gpa_to_hva(dev->vm, vq->avail_gpa, 6 + 2 * n) ||
-	    !vm_gpa_to_hva(dev->vm, vq->used_gpa, 6 + 8 * n)) {
-		virtio_dev_needs_reset(dev, "queue %u: rings outside guest RAM or misaligned",
-				       vq->index);
+	    !vm_gpa_to_hva(dev->vm, vq->used_gpa, 6 + 8 * n))
+		return "rings outside guest RAM or misaligned";
+	return NULL;
+}
+
+static void enable_queue(struct virtio_dev *dev, struct virtqueue *vq)
+{
+	const char *why = queue_layout_error(dev, vq);
+
+	if (why) {
+		virtio_dev_needs_reset(dev, "queue %u: %s (size %u)", vq->index, why, vq->size);
 		return;
 	}
 	vq->last_avail = vq->used_idx = 0;
@@ -605,6 +612,7 @@ static struct virtio_dev *alloc_dev(struct vm *vm, const struct virtio_dev_ops *
 	dev->nr_vectors = ops->num_queues + 1;
 	dev->stop_fd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_cond_init(&dev->idle, NULL);
 	for (unsigned int q = 0; q < VIRTIO_MAX_QUEUES; q++) {
 		dev->vqs[q] = (struct virtqueue){ .vdev = dev, .index = q, .kick_fd = -1 };
 		reset_queue(dev, &dev->vqs[q]);
@@ -675,5 +683,171 @@ void virtio_pci_free(struct virtio_dev *dev)
 	if (dev->stop_fd >= 0)
 		close(dev->stop_fd);
 	pthread_mutex_destroy(&dev->lock);
+	pthread_cond_destroy(&dev->idle);
 	free(dev);
+}
+
+/* --- save/restore -------------------------------------------------------------------- */
+
+struct virtio_dev *virtio_pci_of(struct pci_dev *pdev)
+{
+	return pdev && pdev->ops == &virtio_pci_ops ? pdev->opaque : NULL;
+}
+
+void virtio_pci_quiesce(struct virtio_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	while (dev->inflight)
+		pthread_cond_wait(&dev->idle, &dev->lock);
+}
+
+void virtio_pci_resume(struct virtio_dev *dev)
+{
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void save_queue(const struct virtqueue *vq, struct ss_virtqueue *q)
+{
+	*q = (struct ss_virtqueue){
+		.size = vq->size,
+		.enabled = vq->enabled,
+		.signalled_used_valid = vq->signalled_used_valid,
+		.msix_vector = vq->msix_vector,
+		.last_avail = vq->last_avail,
+		.used_idx = vq->used_idx,
+		.signalled_used = vq->signalled_used,
+		.desc_gpa = vq->desc_gpa,
+		.avail_gpa = vq->avail_gpa,
+		.used_gpa = vq->used_gpa,
+	};
+}
+
+size_t virtio_pci_save(struct virtio_dev *dev, struct ss_virtio *rec, uint8_t *extra,
+		       size_t max)
+{
+	size_t extra_len = 0;
+
+	*rec = (struct ss_virtio){
+		.slot = dev->pci.slot,
+		.nr_queues = dev->ops->num_queues,
+		.virtio_id = dev->ops->device_id,
+		.status = dev->status,
+		.isr = dev->isr,
+		.config_generation = dev->config_generation,
+		.flags = (dev->intx_level ? SS_VIRTIO_INTX : 0) |
+			 (dev->msix_enabled ? SS_VIRTIO_MSIX_ON : 0) |
+			 (dev->msix_masked ? SS_VIRTIO_MSIX_MASKED : 0),
+		.device_feature_sel = dev->device_feature_sel,
+		.driver_feature_sel = dev->driver_feature_sel,
+		.driver_features = dev->driver_features,
+		.queue_sel = dev->queue_sel,
+		.msix_config = dev->msix_config,
+		.nr_vectors = dev->nr_vectors,
+		.msix_pending = dev->msix_pending,
+	};
+	for (unsigned int v = 0; v < dev->nr_vectors; v++)
+		memcpy(rec->msix[v], &dev->msix[v], sizeof(rec->msix[v]));
+	for (unsigned int q = 0; q < dev->ops->num_queues; q++)
+		save_queue(&dev->vqs[q], &rec->vqs[q]);
+	if (dev->ops->state_save)
+		extra_len = dev->ops->state_save(dev, rec, extra, max);
+	rec->extra_len = extra_len;
+	return extra_len;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+load_error(struct virtio_dev *dev, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, errlen, "%s in slot %u: ", dev->ops->name, dev->pci.slot);
+
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* Everything a queue record says must be something the guest could have set up. */
+static int load_queue(struct virtio_dev *dev, struct virtqueue *vq,
+		      const struct ss_virtqueue *q, char *err, size_t errlen)
+{
+	const char *why;
+
+	vq->size = q->size;
+	vq->desc_gpa = q->desc_gpa;
+	vq->avail_gpa = q->avail_gpa;
+	vq->used_gpa = q->used_gpa;
+	if (q->enabled && (why = queue_layout_error(dev, vq)))
+		return load_error(dev, err, errlen, "queue %u: %s", vq->index, why);
+	vq->enabled = q->enabled;
+	vq->msix_vector = q->msix_vector < dev->nr_vectors ? q->msix_vector :
+							       VIRTIO_MSI_NO_VECTOR;
+	vq->last_avail = q->last_avail;
+	vq->used_idx = q->used_idx;
+	vq->signalled_used = q->signalled_used;
+	vq->signalled_used_valid = q->signalled_used_valid;
+	return 0;
+}
+
+static int load_locked(struct virtio_dev *dev, const struct ss_virtio *rec, const uint8_t *extra,
+		       char *err, size_t errlen)
+{
+	int ret;
+
+	if (rec->virtio_id != dev->ops->device_id || rec->nr_queues != dev->ops->num_queues ||
+	    rec->nr_vectors != dev->nr_vectors)
+		return load_error(dev, err, errlen, "the saved device is virtio id %u with %u "
+				  "queues, this one is %u with %u", rec->virtio_id, rec->nr_queues,
+				  dev->ops->device_id, dev->ops->num_queues);
+	if (rec->driver_features & ~offered_features(dev))
+		return load_error(dev, err, errlen, "features %#llx were not offered",
+				  (unsigned long long)(rec->driver_features & ~offered_features(dev)));
+	for (unsigned int q = 0; q < dev->ops->num_queues; q++) {
+		ret = load_queue(dev, &dev->vqs[q], &rec->vqs[q], err, errlen);
+		if (ret)
+			return ret;
+	}
+	dev->status = rec->status;
+	dev->isr = rec->isr;
+	dev->config_generation = rec->config_generation;
+	dev->device_feature_sel = rec->device_feature_sel;
+	dev->driver_feature_sel = rec->driver_feature_sel;
+	dev->driver_features = rec->driver_features;
+	dev->queue_sel = rec->queue_sel;
+	dev->msix_config = rec->msix_config < dev->nr_vectors ? rec->msix_config :
+								 VIRTIO_MSI_NO_VECTOR;
+	dev->msix_enabled = rec->flags & SS_VIRTIO_MSIX_ON;
+	dev->msix_masked = rec->flags & SS_VIRTIO_MSIX_MASKED;
+	dev->msix_pending = rec->msix_pending & ((1ULL << dev->nr_vectors) - 1);
+	for (unsigned int v = 0; v < dev->nr_vectors; v++) {
+		memcpy(&dev->msix[v], rec->msix[v], sizeof(dev->msix[v]));
+		dev->msix[v].ctrl &= MSIX_ENTRY_MASKED;
+		msix_update_route(dev, v);
+	}
+	if (dev->ops->state_load)
+		return dev->ops->state_load(dev, extra, rec->extra_len, err, errlen);
+	if (rec->extra_len)
+		return load_error(dev, err, errlen, "%u bytes of unknown device state",
+				  rec->extra_len);
+	return 0;
+}
+
+int virtio_pci_load(struct virtio_dev *dev, const struct ss_virtio *rec, const uint8_t *extra,
+		    char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	ret = load_locked(dev, rec, extra, err, errlen);
+	if (!ret) {
+		if (rec->flags & SS_VIRTIO_INTX)
+			intx_set(dev, true);
+		/* A kick that came just before the save may not have been served: look again. */
+		if (dev->status & VIRTIO_STATUS_DRIVER_OK)
+			for (unsigned int q = 0; q < dev->ops->num_queues; q++)
+				if (dev->vqs[q].enabled)
+					kick_queue(dev, NOTIFY_OFF + NOTIFY_MULT * q);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return ret;
 }

@@ -136,8 +136,10 @@ static void set_avail_event(struct virtqueue *vq)
 	uint8_t *used = used_ring(vq);
 	uint16_t *avail_event = used ? (uint16_t *)(used + 4 + 8ULL * vq->size) : NULL;
 
-	if (avail_event && event_idx(vq))
+	if (avail_event && event_idx(vq)) {
 		__atomic_store_n(avail_event, vq->last_avail, __ATOMIC_RELAXED);
+		vm_mark_dirty(vq->vdev->vm, avail_event, 2);
+	}
 }
 
 int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
@@ -160,6 +162,7 @@ int vq_pop(struct virtqueue *vq, struct vq_elem *elem)
 		return bad_chain(vq, "available index moved by more than the queue size");
 	head = __atomic_load_n(&avail[2 + vq->last_avail % vq->size], __ATOMIC_RELAXED);
 	memset(elem, 0, offsetof(struct vq_elem, iov));
+	elem->vm = vq->vdev->vm;
 	elem->head = head;
 	if (walk_chain(vq, head, elem))
 		return -EINVAL;
@@ -182,13 +185,22 @@ void vq_push_many(struct virtqueue *vq, const struct vq_used *u, unsigned int n)
 	}
 	vq->used_idx += n;
 	__atomic_store_n((uint16_t *)(used + 2), vq->used_idx, __ATOMIC_RELEASE);
+	vm_mark_dirty(vq->vdev->vm, used, 4 + 8ULL * vq->size);	/* for live migration */
 }
 
 void vq_push(struct virtqueue *vq, const struct vq_elem *elem, uint32_t written)
 {
 	/* Never claim more than the driver gave us. */
 	struct vq_used u = { elem->head, written < elem->in_len ? written : elem->in_len };
+	uint64_t left = u.len;
 
+	/* What the device wrote into the chain (live migration must send it again). */
+	for (unsigned int i = elem->nr_out; i < elem->nr_out + elem->nr_in && left; i++) {
+		size_t n = elem->iov[i].iov_len < left ? elem->iov[i].iov_len : left;
+
+		vm_mark_dirty(vq->vdev->vm, elem->iov[i].iov_base, n);
+		left -= n;
+	}
 	vq_push_many(vq, &u, 1);
 }
 
@@ -253,6 +265,8 @@ size_t vq_elem_write(const struct vq_elem *elem, uint64_t off, const void *buf, 
 		}
 		size_t n = v->iov_len - off < len - done ? v->iov_len - off : len - done;
 		memcpy((uint8_t *)v->iov_base + off, (const uint8_t *)buf + done, n);
+		if (elem->vm)
+			vm_mark_dirty(elem->vm, (uint8_t *)v->iov_base + off, n);
 		done += n;
 		off = 0;
 	}

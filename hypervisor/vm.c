@@ -68,10 +68,12 @@ static int open_kvm(struct vm *vm, int kvm_fd)
 	return 0;
 }
 
-static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+static int set_memslot_flags(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
+			     void *hva, uint32_t flags)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = flags,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)hva,
@@ -80,6 +82,11 @@ static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -errno;
 	return 0;
+}
+
+static int set_memslot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	return set_memslot_flags(vm, slot, gpa, size, hva, 0);
 }
 
 /* RAM is one memfd mapping; below the PCI hole at GPA 0, the rest at 4 GiB. */
@@ -184,6 +191,9 @@ void vm_free(struct vm *vm)
 	free(vm->pio.ranges);
 	free(vm->mmio.ranges);
 	free(vm->cpuid);
+	free(vm->state_msrs);
+	free(vm->vmm_dirty);
+	free(vm->kvm_dirty);
 	free(vm->routes);
 	free(vm->vcpus);
 	free(vm);
@@ -465,4 +475,89 @@ bool io_bus_access(struct io_bus *bus, unsigned int vcpu_id, uint64_t addr, uint
 			memset(data, 0xff, len);
 	}
 	return r != NULL;
+}
+
+/* --- dirty tracking (live migration) --- */
+
+#define PAGE_SHIFT_4K 12
+
+static uint64_t bitmap_words(uint64_t pages)
+{
+	return (pages + 63) / 64;
+}
+
+/* Slot 0 maps the RAM file from page 0, slot 1 (above 4 GiB) from the end of low memory. */
+static int log_slots(struct vm *vm, uint32_t flags)
+{
+	int ret = set_memslot_flags(vm, 0, 0, vm->lowmem, vm->ram, flags);
+
+	if (!ret && vm->mem_size > vm->lowmem)
+		ret = set_memslot_flags(vm, 1, RAM_ABOVE_4G_START, vm->mem_size - vm->lowmem,
+					vm->ram + vm->lowmem, flags);
+	return ret;
+}
+
+int vm_dirty_start(struct vm *vm)
+{
+	uint64_t words = bitmap_words(vm->mem_size >> PAGE_SHIFT_4K);
+	int ret;
+
+	if (!vm->vmm_dirty)
+		vm->vmm_dirty = calloc(words, sizeof(uint64_t));
+	if (!vm->kvm_dirty)
+		vm->kvm_dirty = calloc(words, sizeof(uint64_t));
+	if (!vm->vmm_dirty || !vm->kvm_dirty)
+		return -ENOMEM;
+	memset(vm->vmm_dirty, 0, words * sizeof(uint64_t));
+	__atomic_store_n(&vm->dirty_on, true, __ATOMIC_RELEASE);
+	ret = log_slots(vm, KVM_MEM_LOG_DIRTY_PAGES);
+	if (ret)
+		vm_dirty_stop(vm);
+	return ret;
+}
+
+void vm_dirty_stop(struct vm *vm)
+{
+	__atomic_store_n(&vm->dirty_on, false, __ATOMIC_RELEASE);
+	if (log_slots(vm, 0))
+		pr_warn("cannot switch KVM's dirty logging off: %m");
+}
+
+void vm_mark_dirty_slow(struct vm *vm, const void *hva, size_t len)
+{
+	uint64_t off = (const uint8_t *)hva - vm->ram;
+
+	if ((const uint8_t *)hva < vm->ram || off >= vm->mem_size || !len)
+		return;
+	if (len > vm->mem_size - off)
+		len = vm->mem_size - off;
+	for (uint64_t p = off >> PAGE_SHIFT_4K; p <= (off + len - 1) >> PAGE_SHIFT_4K; p++)
+		__atomic_or_fetch(&vm->vmm_dirty[p / 64], 1ULL << (p % 64), __ATOMIC_RELAXED);
+}
+
+/* OR one slot's log (KVM clears it as it hands it out) into @bitmap at page @first. */
+static int collect_slot(struct vm *vm, uint32_t slot, uint64_t first, uint64_t pages,
+			uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = vm->kvm_dirty };
+
+	memset(vm->kvm_dirty, 0, bitmap_words(pages) * sizeof(uint64_t));
+	if (ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -errno;
+	for (uint64_t p = 0; p < pages; p++)
+		if (vm->kvm_dirty[p / 64] & (1ULL << (p % 64)))
+			bitmap[(first + p) / 64] |= 1ULL << ((first + p) % 64);
+	return 0;
+}
+
+int vm_dirty_collect(struct vm *vm, uint64_t *bitmap)
+{
+	uint64_t low = vm->lowmem >> PAGE_SHIFT_4K, all = vm->mem_size >> PAGE_SHIFT_4K;
+	int ret = collect_slot(vm, 0, 0, low, bitmap);
+
+	if (!ret && all > low)
+		ret = collect_slot(vm, 1, low, all - low, bitmap);
+	for (uint64_t w = 0; !ret && w < bitmap_words(all); w++)
+		bitmap[w] |= __atomic_exchange_n(&vm->vmm_dirty[w], 0, __ATOMIC_RELAXED);
+	return ret;
 }

@@ -78,6 +78,8 @@ struct vm {
 	int vm_fd;
 	int run_size;			/* mmap size of each vCPU's struct kvm_run */
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
+	uint32_t *state_msrs;		/* msr_state_list(): built at the first save */
+	int nr_state_msrs;
 
 	int ram_fd;			/* memfd: shareable for save/restore and migration */
 	uint8_t *ram;			/* low RAM at 0, the rest at ram + lowmem (GPA 4 GiB) */
@@ -108,6 +110,14 @@ struct vm {
 	unsigned int nr_routes;
 	uint32_t next_msi_gsi;
 
+	/*
+	 * Dirty tracking for live migration (vm_dirty_*): KVM logs what vCPUs write, the VMM
+	 * marks what its device threads write into guest memory (vm_mark_dirty).
+	 */
+	bool dirty_on;			/* atomic: marking is wanted */
+	uint64_t *vmm_dirty;		/* one bit per page of the RAM file, atomic ORs */
+	uint64_t *kvm_dirty;		/* KVM_GET_DIRTY_LOG's bitmap of one slot */
+
 	/* Machine exit request: set once by whoever ends the machine, read by the main thread. */
 	pthread_mutex_t exit_lock;
 	bool exit_requested;		/* under exit_lock */
@@ -136,6 +146,24 @@ void vm_free(struct vm *vm);
 /* Ask the main thread to end the machine; the first request wins. Thread-safe. */
 void vm_request_exit(struct vm *vm, enum domus_vmm_exit status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Live migration's dirty tracking (main thread). start: KVM logs writes to every memory
+ * slot and device writes are marked; collect: OR what was written since the last collect
+ * (or start) into @bitmap (one bit per page of the RAM file) and start afresh; stop: back
+ * to normal.
+ */
+int vm_dirty_start(struct vm *vm) _must_check_;
+int vm_dirty_collect(struct vm *vm, uint64_t *bitmap) _must_check_;
+void vm_dirty_stop(struct vm *vm);
+
+/* A device thread wrote [hva, hva+len) of guest RAM (a no-op unless tracking). */
+void vm_mark_dirty_slow(struct vm *vm, const void *hva, size_t len);
+static inline void vm_mark_dirty(struct vm *vm, const void *hva, size_t len)
+{
+	if (__atomic_load_n(&vm->dirty_on, __ATOMIC_ACQUIRE))
+		vm_mark_dirty_slow(vm, hva, len);
+}
 
 /* Host pointer for guest-physical [gpa, gpa+len), or NULL if not entirely in RAM. */
 void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <domus/tap.h>
 
@@ -20,12 +21,20 @@ struct create_opts {
 	xc_nic_config nics[8];
 	const char *extra[MAX_EXTRA + 1];
 	unsigned int nr_extra;
+	const char *incoming;		/* --incoming [HOST:]PORT */
 };
 
 static void create_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: domus-xc create --name NAME --kernel PATH [options]\n"
+		"       domus-xc restore FILE --name NAME [options]   (= create --restore FILE)\n"
+		"  --restore FILE      continue a saved domain (domus-xc save); the same devices\n"
+		"  --incoming [HOST:]PORT   receive a live migration: listen there, take one\n"
+		"                      connection (domus-xc migrate DOMAIN HOST:PORT), print the\n"
+		"                      domid once the guest runs here; the same devices, --memory\n"
+		"                      and --vcpus as the source. With either, --kernel is optional\n"
+		"                      (the machine after a reboot boots it)\n"
 		"  --initrd PATH  --cmdline TEXT  --uuid UUID\n"
 		"  --memory SIZE       what the guest starts with (default 256M)\n"
 		"  --maxmem SIZE       its RAM; above --memory, the balloon holds the rest\n"
@@ -133,8 +142,9 @@ static int parse_one(struct create_opts *o, int c, char *arg)
 	case 'i': cfg->initrd = arg; break;
 	case 'c': cfg->cmdline = arg; break;
 	case 'u': bad = xc_uuid_parse(arg, cfg->uuid); break;
-	case 'm': bad = xc_parse_size(arg, &cfg->mem_bytes); break;
-	case 'M': bad = xc_parse_size(arg, &cfg->max_mem_bytes); break;
+	/* 0 would mean "the default" to libxc: on the command line it is a mistake. */
+	case 'm': bad = xc_parse_size(arg, &cfg->mem_bytes) || !cfg->mem_bytes; break;
+	case 'M': bad = xc_parse_size(arg, &cfg->max_mem_bytes) || !cfg->max_mem_bytes; break;
 	case 'p': bad = parse_uint(arg, XC_MAX_VCPUS, &cfg->nr_vcpus) || !cfg->nr_vcpus; break;
 	case 'd': bad = parse_disk(o, arg); break;
 	case 'N': bad = parse_nic(o, arg); break;
@@ -146,6 +156,8 @@ static int parse_one(struct create_opts *o, int c, char *arg)
 	case 'a': bad = parse_uint(arg, 100000, &cfg->cap); break;
 	case 'l': cfg->log_path = arg; break;
 	case 'U': bad = parse_user(cfg, arg); break;
+	case 'R': cfg->restore_path = arg; break;
+	case 'I': o->incoming = arg; break;
 	case 'x':
 		bad = o->nr_extra == MAX_EXTRA;
 		if (!bad)
@@ -171,12 +183,20 @@ int cmd_create(xc_interface *xch, int argc, char **argv)
 		{ "weight", required_argument, NULL, 'w' }, { "cap", required_argument, NULL, 'a' },
 		{ "log", required_argument, NULL, 'l' }, { "user", required_argument, NULL, 'U' },
 		{ "vmm-arg", required_argument, NULL, 'x' }, { "help", no_argument, NULL, 'h' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "incoming", required_argument, NULL, 'I' },
 		{},
 	};
 	struct create_opts o = {};
 	xc_domain *dom;
 	int c, r;
 
+	/* domus-xc restore FILE ...: create --restore FILE ... */
+	if (!strcmp(argv[0], "restore") && argc > 1 && argv[1][0] != '-') {
+		o.cfg.restore_path = argv[1];
+		argv++;
+		argc--;
+	}
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
 			create_usage(stdout);
@@ -187,19 +207,32 @@ int cmd_create(xc_interface *xch, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || !o.cfg.name || !o.cfg.kernel) {
+	if (optind < argc || !o.cfg.name ||
+	    (!o.cfg.kernel && !o.cfg.restore_path && !o.incoming)) {
 		fprintf(stderr, "domus-xc create: %s\n", optind < argc ? "unexpected argument" :
-			"--name and --kernel are required");
+			"--name and --kernel are required (--restore FILE or --incoming PORT "
+			"instead of --kernel)");
 		create_usage(stderr);
 		return 2;
 	}
 	o.cfg.disks = o.disks;
 	o.cfg.nics = o.nics;
 	o.cfg.vmm_args = o.extra;
+	if (o.incoming) {
+		o.cfg.incoming = true;
+		o.cfg.incoming_fd = cli_incoming_accept(o.incoming);
+		if (o.cfg.incoming_fd < 0)
+			return 1;
+	}
 	r = xc_domain_create(xch, &o.cfg, &dom);
+	if (o.incoming) {
+		close(o.cfg.incoming_fd);
+		if (!r && (r = xc_domain_wait_running(xch, dom, -1)))
+			dom = NULL;
+	}
 	if (r) {
 		cli_error(xch, r);
-		return 1;
+		return r == -EINVAL ? 2 : 1;	/* a bad value, as libxc saw it */
 	}
 	printf("%" PRIu32 "\n", xc_domain_id(dom));
 	xc_domain_close(xch, dom);

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "domus-xc.h"
 
-#define USAGE 1000	/* a return value: bad usage, already said; exit status 2 */
+#define USAGE CLI_USAGE
 
 static void usage(FILE *f)
 {
@@ -42,8 +42,15 @@ static void usage(FILE *f)
 		"  sched-credit DOMAIN [-w WEIGHT] [-c CAP]   show or set weight and cap\n"
 		"  stats DOMAIN             block, network and balloon counters\n"
 		"  events DOMAIN            print state changes until the domain ends\n"
+		"  save DOMAIN FILE [--keep-running]   save its state (it ends, unless kept)\n"
+		"  restore FILE --name NAME [create options]   continue a saved domain\n"
+		"  migrate DOMAIN HOST:PORT [--max-downtime MS] [--bandwidth SIZE] [--auto-converge]\n"
+		"                           live-migrate to `create --incoming PORT` there\n"
+		"  job DOMAIN               progress of a running save or migration (or the last)\n"
+		"  job-abort DOMAIN         cancel it; the guest runs on here\n"
+		"  migrate-set DOMAIN [--max-downtime MS] [--bandwidth SIZE]   while it runs\n"
 		"\n"
-		"Exit status: 0 done, 1 the request failed, 2 bad usage.\n");
+		"Exit status: 0 done, 1 the request failed, 2 bad usage or a bad value.\n");
 }
 
 void cli_error(xc_interface *xch, int err)
@@ -212,14 +219,25 @@ static int cmd_sched(xc_interface *xch, xc_domain *dom, int argc, char **argv)
 	int r = xc_sched_credit_get(xch, dom, &sc);
 
 	for (int i = 0; !r && i + 1 < argc; i += 2) {
+		bool weight = !strcmp(argv[i], "-w");
+		unsigned long max = weight ? 65535 : 100000;
 		char *end;
-		unsigned long v = strtoul(argv[i + 1], &end, 10);
+		unsigned long v;
 
-		if (*end || !*argv[i + 1] || (strcmp(argv[i], "-w") && strcmp(argv[i], "-c"))) {
+		errno = 0;
+		v = strtoul(argv[i + 1], &end, 10);
+		if (!weight && strcmp(argv[i], "-c")) {
 			fprintf(stderr, "domus-xc: sched-credit: expected -w WEIGHT or -c CAP\n");
 			return USAGE;
 		}
-		*(argv[i][1] == 'w' ? &sc.weight : &sc.cap) = v > 1000000 ? 1000000 : v;
+		if (errno || *end || !*argv[i + 1] || argv[i + 1][0] == '-' || v > max ||
+		    (weight && !v)) {
+			fprintf(stderr, "domus-xc: sched-credit: bad %s '%s' (%s)\n",
+				weight ? "weight" : "cap", argv[i + 1],
+				weight ? "1-65535" : "0-100000 percent of one CPU");
+			return USAGE;
+		}
+		*(weight ? &sc.weight : &sc.cap) = v;
 		if (i + 2 >= argc)
 			r = xc_sched_credit_set(xch, dom, &sc);
 	}
@@ -282,6 +300,16 @@ static int run(xc_interface *xch, xc_domain *dom, const char *verb, int argc, ch
 		return cmd_vcpu_list(xch, dom);
 	if (!strcmp(verb, "stats") && argc == 0)
 		return cmd_stats(xch, dom);
+	if (!strcmp(verb, "save") && argc >= 1)
+		return cmd_save(xch, dom, argc, argv);
+	if (!strcmp(verb, "migrate") && argc >= 1)
+		return cmd_migrate(xch, dom, argc, argv);
+	if (!strcmp(verb, "migrate-set"))
+		return cmd_migrate_set(xch, dom, argc, argv);
+	if (!strcmp(verb, "job") && argc == 0)
+		return cmd_job(xch, dom);
+	if (!strcmp(verb, "job-abort") && argc == 0)
+		return xc_domain_abort_job(xch, dom);
 	if (!strcmp(verb, "sched-credit") && argc % 2 == 0)
 		return cmd_sched(xch, dom, argc, argv);
 	if (!strcmp(verb, "events") && argc == 0) {
@@ -318,6 +346,21 @@ static int run(xc_interface *xch, xc_domain *dom, const char *verb, int argc, ch
 	return USAGE;
 }
 
+/* Checked before the domain is looked up: a typo is bad usage, whatever the domain. */
+static bool known_verb(const char *verb)
+{
+	static const char *const verbs[] = {
+		"create", "list", "info", "console", "pause", "unpause", "shutdown", "reboot",
+		"reset", "destroy", "mem-set", "mem-max", "vcpu-pin", "vcpu-list", "sched-credit",
+		"stats", "events", "save", "restore", "migrate", "migrate-set", "job", "job-abort",
+	};
+
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(verb, verbs[i]))
+			return true;
+	return false;
+}
+
 static int open_domain(xc_interface *xch, const char *what, xc_domain **dom)
 {
 	uint32_t domid;
@@ -343,12 +386,14 @@ int main(int argc, char **argv)
 		printf("domus-xc %s\n", DOMUS_VERSION);
 		return 0;
 	}
-	if (argc < 2 || (argc < 3 && strcmp(argv[1], "list"))) {
+	if (argc < 2 || (argc < 3 && strcmp(argv[1], "list")) || !known_verb(argv[1])) {
+		if (argc >= 2 && !known_verb(argv[1]))
+			fprintf(stderr, "domus-xc: unknown verb '%s'\n", argv[1]);
 		usage(stderr);
 		return 2;
 	}
 	r = xc_interface_open(0, &xch);
-	if (!r && !strcmp(argv[1], "create")) {
+	if (!r && (!strcmp(argv[1], "create") || !strcmp(argv[1], "restore"))) {
 		r = cmd_create(xch, argc - 1, argv + 1);
 		xc_interface_close(xch);
 		return r;
@@ -360,5 +405,6 @@ int main(int argc, char **argv)
 	if (r && r != USAGE)
 		cli_error(xch, r);
 	xc_interface_close(xch);
-	return r == USAGE ? 2 : r ? 1 : 0;
+	/* -EINVAL: libxc refused a value (a vCPU the domain lacks, say): also bad usage. */
+	return r == USAGE || r == -EINVAL ? 2 : r ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xc_private.h"
@@ -161,10 +162,24 @@ int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16],
 	return 0;
 }
 
+/*
+ * A killed VMM looks dead (its main thread is a zombie) while its other threads are still
+ * exiting, and until they are out the cgroup is busy: give them up to a second.
+ */
 void xc__cgroup_remove(const char *path)
 {
-	if (path && path[0])
-		rmdir(path);
+	const struct timespec tick = { .tv_nsec = 2000000 };
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec++;
+	while (path && path[0] && rmdir(path) && errno == EBUSY) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+						 now.tv_nsec >= end.tv_nsec))
+			break;
+		nanosleep(&tick, NULL);
+	}
 }
 
 static int check_credit(xc_interface *xch, const xc_sched_credit *sc)

@@ -112,14 +112,33 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+/* The guest reads a disk serial as a string (/sys/block/vda/serial), as the VMM insists. */
+static bool ascii_printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 static int check_config(xc_interface *xch, const xc_build_config *cfg)
 {
+	char q[XC_QUOTED_MAX];
+
 	if (!name_ok(cfg->name))
 		return xc__error(xch, -EINVAL, "create: name '%s': 1-%d printable bytes, no '/', "
-				 "not starting with '.' or '-'", cfg->name ? cfg->name : "",
-				 XC_NAME_MAX);
-	if (!cfg->kernel)
+				 "not starting with '.' or '-'", xc__quoted(cfg->name, q), XC_NAME_MAX);
+	if (!cfg->kernel && !cfg->restore_path && !cfg->incoming)
 		return xc__error(xch, -EINVAL, "create %s: no kernel", cfg->name);
+	if (cfg->restore_path && cfg->incoming)
+		return xc__error(xch, -EINVAL, "create %s: restore from a file or receive a "
+				 "migration, not both", cfg->name);
+	if (cfg->incoming && cfg->incoming_fd < 0)
+		return xc__error(xch, -EINVAL, "create %s: an incoming migration needs a "
+				 "connected socket (incoming_fd)", cfg->name);
+	if (cfg->initrd && !cfg->kernel)
+		return xc__error(xch, -EINVAL, "create %s: an initrd without a kernel",
+				 cfg->name);
 	if (cfg->nr_vcpus > XC_MAX_VCPUS)
 		return xc__error(xch, -EINVAL, "create %s: %u vCPUs, at most %d", cfg->name,
 				 cfg->nr_vcpus, XC_MAX_VCPUS);
@@ -135,9 +154,9 @@ static int check_config(xc_interface *xch, const xc_build_config *cfg)
 
 		if (!cfg->disks[i].path)
 			return xc__error(xch, -EINVAL, "create %s: disk %u has no path", cfg->name, i);
-		if (s && (strlen(s) > 20 || strchr(s, ',')))
+		if (s && (strlen(s) > 20 || strchr(s, ',') || !ascii_printable(s)))
 			return xc__error(xch, -EINVAL, "create %s: disk serial '%s': at most 20 "
-					 "bytes, no ','", cfg->name, s);
+					 "bytes of printable ASCII, no ','", cfg->name, xc__quoted(s, q));
 	}
 	for (unsigned int i = 0; i < cfg->nr_nics; i++) {
 		const xc_nic_config *n = &cfg->nics[i];
@@ -150,9 +169,48 @@ static int check_config(xc_interface *xch, const xc_build_config *cfg)
 	return 0;
 }
 
+/*
+ * What a saved state holds: its MACHINE record (docs/savestate.md) follows the 24-octet
+ * header and the record's 16; mem_size u64 and nr_vcpus u32 open its body. The VMM checks
+ * the whole file; this only spares the caller from knowing the sizes.
+ */
+static int saved_machine(xc_interface *xch, const xc_build_config *cfg, uint64_t *mem,
+			 unsigned int *vcpus)
+{
+	uint8_t buf[52];
+	uint32_t type;
+	int fd = open(cfg->restore_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return xc__error(xch, -errno, "create %s: cannot open %s: %m", cfg->name,
+				 cfg->restore_path);
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n == (ssize_t)sizeof(buf))
+		memcpy(&type, buf + 24, 4);
+	if (n != (ssize_t)sizeof(buf) || memcmp(buf, "DOMUSSV\n", 8) || type != 1)
+		return xc__error(xch, -EINVAL, "create %s: %s is not a Domus saved state",
+				 cfg->name, cfg->restore_path);
+	memcpy(mem, buf + 40, 8);
+	memcpy(vcpus, buf + 48, 4);
+	return 0;
+}
+
 static int memory_sizes(xc_interface *xch, const xc_build_config *cfg, uint64_t *ram,
 			uint64_t *mem)
 {
+	uint64_t saved_mem;
+	unsigned int saved_vcpus;
+
+	if (cfg->restore_path && !cfg->mem_bytes && !cfg->max_mem_bytes) {
+		int r = saved_machine(xch, cfg, &saved_mem, &saved_vcpus);
+
+		if (r)
+			return r;
+		*mem = *ram = saved_mem;
+		return 0;
+	}
 	*mem = cfg->mem_bytes ? cfg->mem_bytes : DEFAULT_MEM;
 	*ram = cfg->max_mem_bytes ? cfg->max_mem_bytes : *mem;
 	if (*mem < MIN_MEM || (*mem & 0xfff) || (*ram & 0xfff))
@@ -173,29 +231,23 @@ static bool uuid_is_zero(const uint8_t *u)
 	return !memcmp(u, zero, 16);
 }
 
-/* Under the registry lock: name and UUID unique, the lowest free domid. */
+/* Under the registry lock: name and UUID unique (the index says), the lowest free domid. */
 static int allocate(xc_interface *xch, const xc_build_config *cfg, struct xc__record *rec)
 {
-	uint32_t *ids = NULL, domid = 1;
-	int n = xc__registry_scan(xch, &ids);
+	uint32_t *ids = NULL, domid = 1, other;
+	char uuid[37];
+	int n;
 
+	xc_uuid_format(rec->uuid, uuid);
+	for (int by_uuid = 0; by_uuid < 2; by_uuid++)
+		if (!xc__index_find(xch, by_uuid, by_uuid ? uuid : cfg->name, &other))
+			return xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
+					 cfg->name, by_uuid ? "the UUID" : "the name", other);
+	n = xc__registry_scan(xch, &ids);
 	if (n < 0)
 		return n;
-	for (int i = 0; i < n; i++) {
-		struct xc__record other;
-
-		if (ids[i] == domid)
-			domid++;
-		if (xc__record_read(xch, ids[i], &other))
-			continue;
-		if (!strcmp(other.name, cfg->name) || !memcmp(other.uuid, rec->uuid, 16)) {
-			xc__error(xch, -EEXIST, "create %s: %s is in use by domain %" PRIu32,
-				  cfg->name, strcmp(other.name, cfg->name) ? "the UUID" : "the name",
-				  ids[i]);
-			free(ids);
-			return -EEXIST;
-		}
-	}
+	for (int i = 0; i < n && ids[i] == domid; i++)
+		domid++;
 	free(ids);
 	rec->domid = domid;
 	return 0;
@@ -226,8 +278,10 @@ static int make_record(xc_interface *xch, const xc_build_config *cfg, struct xc_
 		r = xc__error(xch, -errno, "create: cannot create %s: %m", dir);
 	if (!r) {
 		r = xc__record_write(xch, rec);
+		if (!r)
+			r = xc__index_add(xch, rec);
 		if (r)
-			rmdir(dir);
+			xc__registry_remove(xch, rec->domid);
 	}
 	close(lock);
 	return r;
@@ -259,16 +313,35 @@ static int listen_control(xc_interface *xch, uint32_t domid)
 	return fd;
 }
 
+/*
+ * The VMM takes an OFD lock on each image (a write lock, or a read lock when read-only), so
+ * that two domains never write one image. It only knows the descriptor's number, though:
+ * say which image is taken, by its path, before the VMM is started.
+ */
+static int check_disk_free(xc_interface *xch, const xc_build_config *cfg,
+			   const xc_disk_config *d, int fd)
+{
+	struct flock fl = { .l_type = d->readonly ? F_RDLCK : F_WRLCK, .l_whence = SEEK_SET };
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) || fl.l_type == F_UNLCK)
+		return 0;	/* free, or a filesystem without locks: the VMM decides */
+	return xc__error(xch, -EBUSY, "create %s: disk %s is in use%s by another domain or "
+			 "process", cfg->name, d->path, fl.l_type == F_WRLCK ? " read-write" : "");
+}
+
 static int add_disks(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg)
 {
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const xc_disk_config *d = &cfg->disks[i];
 		int fd = open_for_vmm(xch, sp, "disk", d->path, d->readonly ? O_RDONLY : O_RDWR);
+		int r = fd < 0 ? fd : check_disk_free(xch, cfg, d, sp->fds[fd - 3]);
 
-		if (fd < 0 || add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
+		if (r)
+			return r;
+		if (add_arg(xch, sp, "--disk=fd=%d%s%s%s", fd,
 				      d->readonly ? ",readonly=on" : "", d->serial ? ",serial=" : "",
 				      d->serial ? d->serial : ""))
-			return fd < 0 ? fd : -ENOMEM;
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -342,6 +415,37 @@ static int open_log(xc_interface *xch, const xc_build_config *cfg, uint32_t domi
 	return fd;
 }
 
+/*
+ * The kernel to boot, or the saved state / migration to continue; with either of those a
+ * kernel is optional: it is what the machine boots after a reboot (--on-reboot restart).
+ */
+static int add_boot(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg)
+{
+	int fd = 0;
+
+	if (cfg->kernel && ((fd = open_for_vmm(xch, sp, "kernel", cfg->kernel, O_RDONLY)) < 0 ||
+			    add_arg(xch, sp, "--kernel=fd=%d", fd)))
+		return fd < 0 ? fd : -ENOMEM;
+	if (cfg->initrd && ((fd = open_for_vmm(xch, sp, "initrd", cfg->initrd, O_RDONLY)) < 0 ||
+			    add_arg(xch, sp, "--initrd=fd=%d", fd)))
+		return fd < 0 ? fd : -ENOMEM;
+	if (cfg->kernel && cfg->cmdline && add_arg(xch, sp, "--cmdline=%s", cfg->cmdline))
+		return -ENOMEM;
+	if (cfg->restore_path &&
+	    ((fd = open_for_vmm(xch, sp, "saved state", cfg->restore_path, O_RDONLY)) < 0 ||
+	     add_arg(xch, sp, "--restore=fd=%d", fd)))
+		return fd < 0 ? fd : -ENOMEM;
+	if (cfg->incoming) {
+		fd = fcntl(cfg->incoming_fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return xc__error(xch, -errno, "create %s: incoming_fd %d: %m", cfg->name,
+					 cfg->incoming_fd);
+		if ((fd = add_fd(xch, sp, fd)) < 0 || add_arg(xch, sp, "--incoming=fd=%d", fd))
+			return fd < 0 ? fd : -ENOMEM;
+	}
+	return 0;
+}
+
 static int build_args(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
 		      const struct xc__record *rec, uint64_t mem)
 {
@@ -349,14 +453,7 @@ static int build_args(xc_interface *xch, struct spawn *sp, const xc_build_config
 	int fd, r;
 
 	r = add_arg(xch, sp, "%s", vmm_path(cfg));
-	if ((fd = open_for_vmm(xch, sp, "kernel", cfg->kernel, O_RDONLY)) < 0 ||
-	    add_arg(xch, sp, "--kernel=fd=%d", fd))
-		return fd < 0 ? fd : -ENOMEM;
-	if (cfg->initrd && ((fd = open_for_vmm(xch, sp, "initrd", cfg->initrd, O_RDONLY)) < 0 ||
-			    add_arg(xch, sp, "--initrd=fd=%d", fd)))
-		return fd < 0 ? fd : -ENOMEM;
-	if (cfg->cmdline)
-		r = r ? r : add_arg(xch, sp, "--cmdline=%s", cfg->cmdline);
+	r = r ? r : add_boot(xch, sp, cfg);
 	r = r ? r : add_arg(xch, sp, "--memory=%" PRIu64 "K", rec->ram_bytes >> 10);
 	r = r ? r : add_arg(xch, sp, "--vcpus=%u", rec->nr_vcpus);
 	if (r || (fd = open_for_vmm(xch, sp, "KVM", "/dev/kvm", O_RDWR)) < 0 ||
@@ -470,40 +567,49 @@ static int spawn_vmm(xc_interface *xch, struct spawn *sp, const xc_build_config 
 }
 
 /* The VMM's last words: its exit record, else the last line of its log. */
-static void vmm_failure(xc_interface *xch, const xc_build_config *cfg, uint32_t domid,
-			pid_t pid, uint64_t start)
+void xc__vmm_last_words(xc_interface *xch, const char *log_path, uint32_t domid, char *msg,
+			size_t len)
 {
-	char msg[512] = "", path[PATH_MAX], buf[4096];
+	char path[PATH_MAX], buf[4096];
 	int status = -1;
 	ssize_t n = 0;
 	int fd;
 
+	msg[0] = '\0';
+	if (!xc__exit_record_read(xch, domid, &status, NULL, msg, len) &&
+	    !strstr(msg, "see its log"))
+		return;
+	if (log_path)
+		snprintf(path, sizeof(path), "%s", log_path);
+	else
+		xc__domain_path(xch, domid, "vmm.log", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		off_t size = lseek(fd, 0, SEEK_END);
+
+		n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
+			  size - (off_t)sizeof(buf) + 1 : 0);
+		close(fd);
+	}
+	if (n > 0) {
+		char *line;
+
+		buf[n] = '\0';
+		while (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		line = strrchr(buf, '\n');
+		snprintf(msg, len, "%.400s", line ? line + 1 : buf);
+	}
+}
+
+static void vmm_failure(xc_interface *xch, const xc_build_config *cfg, uint32_t domid,
+			pid_t pid, uint64_t start)
+{
+	char msg[512];
+
 	for (int i = 0; i < 100 && xc__process_alive(pid, start); i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
-	if (xc__exit_record_read(xch, domid, &status, msg, sizeof(msg)) ||
-	    strstr(msg, "see its log")) {
-		if (cfg->log_path)
-			snprintf(path, sizeof(path), "%s", cfg->log_path);
-		else
-			xc__domain_path(xch, domid, "vmm.log", path);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			off_t size = lseek(fd, 0, SEEK_END);
-
-			n = pread(fd, buf, sizeof(buf) - 1, size > (off_t)sizeof(buf) - 1 ?
-				  size - (off_t)sizeof(buf) + 1 : 0);
-			close(fd);
-		}
-		if (n > 0) {
-			char *line;
-
-			buf[n] = '\0';
-			while (n > 0 && buf[n - 1] == '\n')
-				buf[--n] = '\0';
-			line = strrchr(buf, '\n');
-			snprintf(msg, sizeof(msg), "%.400s", line ? line + 1 : buf);
-		}
-	}
+	xc__vmm_last_words(xch, cfg->log_path, domid, msg, sizeof(msg));
 	xc__error(xch, -EIO, "create %s: the VMM failed to start%s%s", cfg->name,
 		  msg[0] ? ": " : "", msg);
 }
@@ -537,6 +643,13 @@ static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__recor
 	rec->creator = 0;
 	rec->creator_start = 0;
 	r = xc__record_write(xch, rec);
+	/* An incoming domain answers only once it arrived: xc_domain_wait_running(). */
+	if (!r && cfg->incoming) {
+		r = xc__domain_open_pending(xch, rec->domid, &dom);
+		if (!r)
+			*ret_dom = dom;
+		return r;
+	}
 	if (!r)
 		r = xc_domain_open(xch, rec->domid, &dom);
 	if (!r && dom->ended) {		/* it ended before it could answer */
@@ -569,6 +682,15 @@ int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **
 		return r;
 	rec.ram_bytes = rec.max_mem_bytes = ram;
 	rec.nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+	if (cfg->restore_path && !cfg->nr_vcpus) {
+		uint64_t m;
+
+		r = saved_machine(xch, cfg, &m, &rec.nr_vcpus);
+		if (r) {
+			xc__registry_remove(xch, rec.domid);
+			return r;
+		}
+	}
 	sc = (xc_sched_credit){ .weight = cfg->weight ? cfg->weight : 256, .cap = cfg->cap };
 	r = xc__cgroup_create(xch, rec.domid, rec.uuid, rec.cgroup, sizeof(rec.cgroup));
 	if (r && !cfg->weight && !cfg->cap)

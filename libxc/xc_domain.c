@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +30,9 @@ _Static_assert(SAME(XC_REASON_PAUSED, DOMUS_CTL_REASON_PAUSED) &&
 	       SAME(XC_REASON_CRASH, DOMUS_CTL_REASON_CRASH) &&
 	       SAME(XC_REASON_DESTROYED, DOMUS_CTL_REASON_DESTROYED) &&
 	       SAME(XC_REASON_HOST_ERROR, DOMUS_CTL_REASON_HOST_ERROR) &&
-	       SAME(XC_REASON_TEST_EXIT, DOMUS_CTL_REASON_TEST_EXIT), "reasons match the wire");
+	       SAME(XC_REASON_TEST_EXIT, DOMUS_CTL_REASON_TEST_EXIT) &&
+	       SAME(XC_REASON_SAVED, DOMUS_CTL_REASON_SAVED) &&
+	       SAME(XC_REASON_MIGRATED, DOMUS_CTL_REASON_MIGRATED), "reasons match the wire");
 
 static void domain_free(xc_domain *dom)
 {
@@ -113,6 +117,28 @@ static void domain_link(xc_interface *xch, xc_domain *dom)
 	xch->domains = dom;
 }
 
+/*
+ * A subscription made again after a restart starts at that moment: a pause by another
+ * client between the new machine's start and now reached nobody here. Say where the
+ * domain stands, so that the subscriber's idea of its state is right again.
+ */
+static void catch_up(xc_interface *xch, xc_domain *dom)
+{
+	struct domus_ctl_info di;
+	struct xc__reply r;
+
+	if (xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r))
+		return;
+	if (!r.status && r.payload_len >= sizeof(di)) {
+		memcpy(&di, r.payload, sizeof(di));
+		if (di.state == DOMUS_CTL_STATE_PAUSED)
+			xc__queue_state(dom, XC_DOMSTATE_PAUSED, XC_REASON_PAUSED,
+					"paused (before this handle subscribed again after the "
+					"restart)");
+	}
+	xc__reply_dispose(&r);
+}
+
 int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 {
 	struct domus_ctl_subscribe sub = { .events = DOMUS_CTL_EVENTS_STATE };
@@ -131,8 +157,11 @@ int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom)
 		dom->pid_start = xc__process_start(dom->pid);
 	}
 	/* Again after a restart: the new VMM knows nothing of the old subscription. */
-	if (!ret && dom->subscribed)
+	if (!ret && dom->subscribed) {
 		ret = simple_call(xch, dom, "subscribe", DOMUS_CTL_SUBSCRIBE, &sub, sizeof(sub));
+		if (!ret)
+			catch_up(xch, dom);
+	}
 	if (ret && dom->fd >= 0) {
 		close(dom->fd);
 		dom->fd = -1;
@@ -159,6 +188,35 @@ int xc_domain_connect(xc_interface *xch, const char *control_path, xc_domain **r
 	domain_link(xch, dom);
 	*ret_dom = dom;
 	return 0;
+}
+
+static bool vmm_alive(const xc_domain *dom)
+{
+	return xc__process_alive(dom->pid, dom->pid_start);
+}
+
+/*
+ * The VMM said that the machine ended, or closed its control socket: it is on its way out
+ * (it writes its exit record, frees the machine and exits). Wait for that, at most the
+ * handle's timeout, so that the exit record is complete and the cgroup can be removed.
+ * Return: true once the process is gone.
+ */
+static bool vmm_wait_gone(xc_interface *xch, xc_domain *dom)
+{
+	const struct timespec tick = { .tv_nsec = 2000000 };
+
+	for (int waited = 0; vmm_alive(dom); waited += 2) {
+		if (waited >= xch->timeout_ms)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+	return true;
+}
+
+/* The VMM closed its socket or our connection (it is ending), rather than answered badly. */
+static bool connection_closed(int err)
+{
+	return err == -ECONNREFUSED || err == -ENOENT || err == -ECONNRESET || err == -EPIPE;
 }
 
 /* Cgroup and control socket of a domain whose VMM is gone; the record stays. */
@@ -199,7 +257,7 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
 		dom->ended = dom->gone = true;
 		release_resources(xch, dom, &rec);
 	} else if ((ret = xc__domain_connect_fd(xch, dom)) &&
-		   xc__process_alive(rec.pid, rec.pid_start)) {
+		   (!connection_closed(ret) || !vmm_wait_gone(xch, dom))) {
 		domain_free(dom);
 		return ret;
 	} else if (ret) {
@@ -234,31 +292,42 @@ int xc_domain_list(xc_interface *xch, uint32_t **ret_domids)
 	return kept;
 }
 
+/* A domain with a VMM (not one still being built). */
+static bool lookup_ok(xc_interface *xch, uint32_t domid)
+{
+	struct xc__record rec;
+
+	return !xc__record_read(xch, domid, &rec) && rec.pid;
+}
+
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid)
 {
-	uint8_t uuid[16];
-	bool by_uuid = !xc_uuid_parse(what, uuid);
-	uint32_t *ids;
-	char *end;
+	char q[XC_QUOTED_MAX], *end;
 	unsigned long id = strtoul(what, &end, 10);
-	int n = xc_domain_list(xch, &ids);
+	uint8_t uuid[16];
+	char canon[37];
+	uint32_t domid;
 
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n; i++) {
-		struct xc__record rec;
-
-		if (xc__record_read(xch, ids[i], &rec))
-			continue;
-		if ((*what && !*end && id == ids[i]) || !strcmp(rec.name, what) ||
-		    (by_uuid && !memcmp(rec.uuid, uuid, 16))) {
-			*ret_domid = ids[i];
-			free(ids);
+	/* As virsh: a domid first, then a UUID, then a name (a domain may be named "2"). */
+	if (what[0] >= '0' && what[0] <= '9' && !*end && id && id <= UINT32_MAX &&
+	    lookup_ok(xch, id)) {
+		*ret_domid = id;
+		return 0;
+	}
+	if (!xc_uuid_parse(what, uuid)) {
+		xc_uuid_format(uuid, canon);
+		if (!xc__index_find(xch, true, canon, &domid) && lookup_ok(xch, domid)) {
+			*ret_domid = domid;
 			return 0;
 		}
 	}
-	free(ids);
-	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'", what);
+	if (!strchr(what, '/') && !xc__index_find(xch, false, what, &domid) &&
+	    lookup_ok(xch, domid)) {
+		*ret_domid = domid;
+		return 0;
+	}
+	return xc__error(xch, -ESRCH, "no domain with id, name or UUID '%s'",
+			 xc__quoted(what, q));
 }
 
 uint32_t xc_domain_id(const xc_domain *dom)
@@ -368,11 +437,6 @@ static int fill_dominfo(xc_interface *xch, const struct xc__reply *r, xc_dominfo
 	return 0;
 }
 
-static bool vmm_alive(const xc_domain *dom)
-{
-	return xc__process_alive(dom->pid, dom->pid_start);
-}
-
 /* Running, but every vCPU thread asleep in the kernel (the guest halted): Xen's blocked. */
 static bool all_vcpus_idle(const xc_dominfo *info)
 {
@@ -413,10 +477,12 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 {
 	struct xc__record rec;
 	char msg[256];
-	int status;
+	bool gone;
+	int status, reason;
 
 	if (!dom->domid)
 		return xc__error(xch, -ECONNRESET, "getinfo: the VMM is gone");
+	gone = vmm_wait_gone(xch, dom);
 	if (xc__record_read(xch, dom->domid, &rec))
 		return xc__error(xch, -ESRCH, "getinfo: domain %" PRIu32 " was destroyed",
 				 dom->domid);
@@ -428,17 +494,21 @@ static int ended_info(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 		info->vcpus[i].id = i;
 	info->mem_bytes = info->mem_target_bytes = info->mem_actual_bytes = rec.ram_bytes;
 	info->pid = rec.pid;
-	if (xc__exit_record_read(xch, dom->domid, &status, msg, sizeof(msg))) {
-		info->state = XC_DOMSTATE_CRASHED;
-		info->reason = XC_REASON_VMM_DIED;
-		info->exit_status = -1;
-	} else {
+	if (!xc__exit_record_read(xch, dom->domid, &status, &reason, msg, sizeof(msg))) {
 		xc__exit_state(status, &info->state, &info->reason);
+		if (reason > 0)
+			info->reason = reason;	/* saved and migrated are status 4 too */
 		info->exit_status = status;
+	} else {
+		/* Killed, or (still there after the timeout) stuck on its way out. */
+		info->state = gone ? XC_DOMSTATE_CRASHED : XC_DOMSTATE_DYING;
+		info->reason = gone ? XC_REASON_VMM_DIED : XC_REASON_NONE;
+		info->exit_status = -1;
 	}
 	fill_identity(xch, dom, info, &rec);
 	dom->ended = true;
-	release_resources(xch, dom, &rec);
+	if (gone)
+		release_resources(xch, dom, &rec);
 	return 0;
 }
 
@@ -454,8 +524,11 @@ int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 	if (dom->ended || (dom->domid && dom->fd < 0 && !vmm_alive(dom)))
 		return ended_info(xch, dom, info);
 	ret = xc__call(xch, dom, "getinfo", DOMUS_CTL_GET_INFO, NULL, 0, &r);
+	/* A VMM that closed the connection is ending (or restarting: xc__call reconnected). */
 	if (ret)
-		return dom->domid && !vmm_alive(dom) ? ended_info(xch, dom, info) : ret;
+		return dom->domid && (!vmm_alive(dom) || connection_closed(ret) ||
+				      (ret == -ENOTCONN && dom->gone)) ? ended_info(xch, dom, info)
+								       : ret;
 	ret = r.status;
 	if (ret)
 		xc__error(xch, ret, "getinfo: %s", r.msg[0] ? r.msg : strerror(-ret));
@@ -501,13 +574,62 @@ int xc_domain_reset(xc_interface *xch, xc_domain *dom)
 }
 
 /* Wait until the VMM process is gone; SIGKILL it if it takes longer than the timeout. */
+int xc__domain_open_pending(xc_interface *xch, uint32_t domid, xc_domain **ret_dom)
+{
+	struct xc__record rec;
+	xc_domain *dom;
+	int ret = xc__record_read(xch, domid, &rec);
+
+	if (ret)
+		return xc__error(xch, ret, "domain %" PRIu32 ": cannot read its record: %s", domid,
+				 strerror(-ret));
+	dom = domain_new();
+	if (!dom || !(dom->control_path = malloc(PATH_MAX))) {
+		free(dom);
+		return xc__error(xch, -ENOMEM, "out of memory");
+	}
+	ret = xc__domain_path(xch, domid, "control", dom->control_path);
+	if (ret) {
+		domain_free(dom);
+		return ret;
+	}
+	dom->domid = domid;
+	memcpy(dom->name, rec.name, sizeof(dom->name));
+	memcpy(dom->uuid, rec.uuid, 16);
+	dom->pid = rec.pid;
+	dom->pid_start = rec.pid_start;
+	dom->pending = true;
+	domain_link(xch, dom);
+	*ret_dom = dom;
+	return 0;
+}
+
 static void reap(xc_interface *xch, xc_domain *dom)
 {
 	const struct timespec tick = { .tv_nsec = 5000000 };
+	int pfd = (int)syscall(SYS_pidfd_open, dom->pid, 0);
+	bool killed = false;
 
-	for (int waited = 0; vmm_alive(dom); waited += 5) {
-		if (waited == xch->timeout_ms)
+	/* A pidfd becomes readable the moment the process is gone: no polling delay. The pid
+	 * may be reused by then only if the process is already gone, which vmm_alive() says. */
+	if (pfd >= 0 && vmm_alive(dom)) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		if (poll(&p, 1, xch->timeout_ms) == 0) {
 			kill(dom->pid, SIGKILL);
+			killed = true;
+			poll(&p, 1, 1000);
+		}
+	}
+	if (pfd >= 0)
+		close(pfd);
+	/* Without pidfds (or for a zombie's last moments): poll. */
+	for (int waited = 0; vmm_alive(dom); waited += 5) {
+		/* >=: a timeout that is not a multiple of the tick must still end it. */
+		if (waited >= xch->timeout_ms && !killed) {
+			kill(dom->pid, SIGKILL);
+			killed = true;
+		}
 		nanosleep(&tick, NULL);
 	}
 }
@@ -640,7 +762,11 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 	if (ret)
 		return ret;
 	ret = r.status;
-	if (ret)
+	/* The VMM's words name its own options; a created domain's are the build config's. */
+	if (ret == -EOPNOTSUPP && dom->domid)
+		xc__error(xch, ret, "console: domain %" PRIu32 " has no console to attach to (it "
+			  "was built with its console to a file or to nowhere)", dom->domid);
+	else if (ret)
 		xc__error(xch, ret, "console: %s", r.msg[0] ? r.msg : strerror(-ret));
 	else if (r.fd < 0)
 		ret = xc__error(xch, -EPROTO, "console: the reply carried no file descriptor");

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libxc handles: open/close, the timeout, the last-error text, state and reason names. */
+/* libxc handles: open/close, the timeout, the last-error text (and quoting what callers
+ * gave for it), state and reason names. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xc_private.h"
 
@@ -80,8 +82,25 @@ const char *xc_domain_reason_name(unsigned int reason)
 		[XC_REASON_DESTROYED] = "destroyed",
 		[XC_REASON_HOST_ERROR] = "host-error",
 		[XC_REASON_TEST_EXIT] = "test-exit",
+		[XC_REASON_SAVED] = "saved",
+		[XC_REASON_MIGRATED] = "migrated",
 		[XC_REASON_VMM_DIED] = "vmm-died",
 	};
 
 	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] : "unknown";
+}
+
+const char *xc__quoted(const char *s, char out[XC_QUOTED_MAX])
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0;
+
+	for (; *p && o < 320; p++) {
+		if (*p < ' ' || *p == 0x7f)
+			o += snprintf(out + o, 5, "\\x%02x", *p);
+		else
+			out[o++] = *p;
+	}
+	strcpy(out + o, *p ? "..." : "");
+	return out;
 }

@@ -32,6 +32,8 @@ struct xc_domain {
 	bool gone;			/* the VMM closed the connection */
 	bool ended;			/* the machine ended: the last event had an exit status */
 	bool destroyed;			/* xc_domain_destroy() removed it */
+	bool pending;			/* incoming migration: not connected until
+					 * xc_domain_wait_running() */
 
 	/* From the registry; zero for xc_domain_connect() handles. */
 	uint32_t domid;
@@ -63,6 +65,10 @@ void xc__reply_dispose(struct xc__reply *r);
 int xc__error(xc_interface *xch, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What a caller gave, for an error message: control bytes as \xNN, about 320 bytes. */
+#define XC_QUOTED_MAX 328	/* 320 bytes of text, an escape begun there, "..." and NUL */
+const char *xc__quoted(const char *s, char out[XC_QUOTED_MAX]);
+
 /* ---- the registry (xc_registry.c) ---- */
 
 /* A domain's record: <run dir>/<domid>/domain, key=value lines. */
@@ -90,17 +96,23 @@ int xc__record_read(xc_interface *xch, uint32_t domid, struct xc__record *rec);
 int xc__record_write(xc_interface *xch, const struct xc__record *rec);
 /* Every domid with a directory, ascending; free(*ret). Return: count or -errno. */
 int xc__registry_scan(xc_interface *xch, uint32_t **ret);
-/* Remove the domain's directory and everything in it. */
+/* Remove the domain's directory and everything in it, and its index links. */
 void xc__registry_remove(xc_interface *xch, uint32_t domid);
+void xc__registry_remove_files(xc_interface *xch, uint32_t domid);
+/* The index (by-name/, by-uuid/): the domid a name or UUID string belongs to, or -ENOENT. */
+int xc__index_find(xc_interface *xch, bool by_uuid, const char *key, uint32_t *domid);
+/* Link @rec's name and UUID to its domid (under the registry lock). */
+int xc__index_add(xc_interface *xch, const struct xc__record *rec);
 
 /* Is process @pid still the one that started at @start (and not a zombie)? */
 bool xc__process_alive(pid_t pid, uint64_t start);
 /* /proc/PID/stat's starttime, or 0 if there is no such process. */
 uint64_t xc__process_start(pid_t pid);
 
-/* The exit record the VMM left (--exit-fd): 0 with @status and @msg, -ENOENT if none. */
-int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *msg,
-			 size_t msglen);
+/* The exit record the VMM left (--exit-fd): 0 with @status, @reason (-1: not given) and @msg,
+ * -ENOENT if none. */
+int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *reason,
+			 char *msg, size_t msglen);
 /* The VMM's exit status as a domain state and reason. */
 void xc__exit_state(int status, unsigned int *state, unsigned int *reason);
 
@@ -128,6 +140,24 @@ int xc__connect(const char *path);
  */
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r);
+
+/*
+ * xc__call_fd() - as xc__call(), with @pass_fd (or -1) sent along with the request and a
+ * timeout of its own (-1: none; a job's reply comes when the job ends). Not sent again
+ * after a restart: a job does not survive one.
+ */
+int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r);
+
+/* A handle on a domain whose VMM does not serve yet (an incoming migration). */
+int xc__domain_open_pending(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
+
+/* The VMM's last words for a failure: its exit record's message, else its log's last line. */
+void xc__vmm_last_words(xc_interface *xch, const char *log_path, uint32_t domid, char *msg,
+			size_t len);
+
+/* Queue a state change libxc noticed itself, unless the last queued event says it. */
+void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg);
 
 /* Wait up to @timeout_ms for one message and queue it if it is an event. */
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms);

@@ -5,6 +5,8 @@
  * finds the domains an earlier one created (docs/libxc.md has the layout).
  *
  *   <run dir>/lock            flock()ed while domids and names are handed out
+ *   <run dir>/by-name/<name>  symlinks to "<domid>": the index that keeps create and
+ *   <run dir>/by-uuid/<uuid>  lookup from reading every record (O(1), not O(domains))
  *   <run dir>/<domid>/domain  the record: key=value lines, replaced atomically
  *   <run dir>/<domid>/control the VMM's control socket (libxc made it, the VMM serves it)
  *   <run dir>/<domid>/exit    the exit record the VMM writes as it ends (--exit-fd)
@@ -218,12 +220,103 @@ int xc__registry_scan(xc_interface *xch, uint32_t **ret)
 		ids[n++] = id;
 	}
 	closedir(d);
-	qsort(ids, n, sizeof(*ids), cmp_u32);
+	if (n)		/* qsort(NULL, 0, ...) is undefined */
+		qsort(ids, n, sizeof(*ids), cmp_u32);
 	*ret = ids;
 	return (int)n;
 }
 
+/* <run dir>/by-KIND/KEY */
+static int index_path(xc_interface *xch, const char *kind, const char *key, char *path)
+{
+	const char *dir;
+	int r = xc__run_dir(xch, &dir);
+
+	if (r)
+		return r;
+	snprintf(path, PATH_MAX, "%s/by-%s", dir, kind);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, PATH_MAX, "%s/by-%s/%s", dir, kind, key);
+	return 0;
+}
+
+static void index_keys(const struct xc__record *rec, char uuid[37])
+{
+	xc_uuid_format(rec->uuid, uuid);
+}
+
+int xc__index_find(xc_interface *xch, bool by_uuid, const char *key, uint32_t *domid)
+{
+	char path[PATH_MAX], target[16], uuid[37];
+	struct xc__record rec;
+	unsigned long id;
+	char *end;
+	ssize_t n;
+
+	if (index_path(xch, by_uuid ? "uuid" : "name", key, path))
+		return -ENOENT;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	target[n] = '\0';
+	id = strtoul(target, &end, 10);
+	if (*end || !id || id > UINT32_MAX || xc__record_read(xch, id, &rec))
+		return -ENOENT;
+	index_keys(&rec, uuid);
+	/* A link left by a domain that went without removing it names another one now. */
+	if (strcmp(by_uuid ? uuid : rec.name, key))
+		return -ENOENT;
+	*domid = id;
+	return 0;
+}
+
+int xc__index_add(xc_interface *xch, const struct xc__record *rec)
+{
+	char path[PATH_MAX], target[16], uuid[37];
+	int r;
+
+	index_keys(rec, uuid);
+	snprintf(target, sizeof(target), "%" PRIu32, rec->domid);
+	for (int by_uuid = 0; by_uuid < 2; by_uuid++) {
+		r = index_path(xch, by_uuid ? "uuid" : "name", by_uuid ? uuid : rec->name, path);
+		if (r)
+			return xc__error(xch, r, "cannot index domain %" PRIu32 ": %s", rec->domid,
+					 strerror(-r));
+		unlink(path);	/* stale: the caller checked under the lock */
+		if (symlink(target, path))
+			return xc__error(xch, -errno, "cannot index domain %" PRIu32 ": %m",
+					 rec->domid);
+	}
+	return 0;
+}
+
+static void index_remove(xc_interface *xch, const struct xc__record *rec)
+{
+	char path[PATH_MAX], target[16], want[16], uuid[37];
+	ssize_t n;
+
+	index_keys(rec, uuid);
+	snprintf(want, sizeof(want), "%" PRIu32, rec->domid);
+	for (int by_uuid = 0; by_uuid < 2; by_uuid++) {
+		if (index_path(xch, by_uuid ? "uuid" : "name", by_uuid ? uuid : rec->name, path))
+			continue;
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', !strcmp(target, want)))
+			unlink(path);
+	}
+}
+
 void xc__registry_remove(xc_interface *xch, uint32_t domid)
+{
+	struct xc__record rec;
+
+	if (!xc__record_read(xch, domid, &rec))
+		index_remove(xch, &rec);
+	xc__registry_remove_files(xch, domid);
+}
+
+void xc__registry_remove_files(xc_interface *xch, uint32_t domid)
 {
 	static const char *const leaves[] = { "control", "console", "exit", "vmm.log",
 					      "domain.new", "domain" };
@@ -268,8 +361,8 @@ bool xc__process_alive(pid_t pid, uint64_t start)
 	return pid > 0 && start && xc__process_start(pid) == start;
 }
 
-int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *msg,
-			 size_t msglen)
+int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *reason,
+			 char *msg, size_t msglen)
 {
 	char path[PATH_MAX], line[512];
 	bool have = false;
@@ -280,12 +373,16 @@ int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, char *m
 	f = fopen(path, "re");
 	if (!f)
 		return -ENOENT;
+	if (reason)
+		*reason = -1;	/* records of older VMMs have none */
 	msg[0] = '\0';
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!strncmp(line, "status=", 7)) {
 			*status = atoi(line + 7);
 			have = true;
+		} else if (!strncmp(line, "reason=", 7) && reason) {
+			*reason = atoi(line + 7);
 		} else if (!strncmp(line, "message=", 8)) {
 			snprintf(msg, msglen, "%s", line + 8);
 		}

@@ -14,6 +14,8 @@ int xc_parse_size(const char *s, uint64_t *out)
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;		/* more digits than 64 bits hold */
 	if (errno || end == s || *s == '-')
 		return -EINVAL;
 	switch (*end) {

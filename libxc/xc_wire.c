@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -82,6 +83,40 @@ static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline)
 		len -= n;
 	}
 	return 0;
+}
+
+/* The first octet of a message with @fd attached (SCM_RIGHTS), then send_all() the rest. */
+static int send_with_fd(int fd, const uint8_t *buf, size_t len, int pass_fd, int64_t deadline)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm = {};
+	struct iovec iov = { (void *)buf, 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	ssize_t n;
+	int r;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	for (;;) {
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == 1)
+			return send_all(fd, buf + 1, len - 1, deadline);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		r = wait_fd(fd, POLLOUT, deadline);
+		if (r)
+			return r;
+	}
 }
 
 static void take_fds(struct msg *m, struct msghdr *mh)
@@ -181,18 +216,11 @@ static int recv_msg(xc_interface *xch, xc_domain *dom, const char *what, int64_t
 	return xc__error(xch, r, "%s: %s", what, strerror(-r));
 }
 
-static void queue_event(xc_domain *dom, const struct msg *m)
+/* Queue @ev for xc_domain_wait_event(), dropping the oldest beyond the limit. */
+static void push_event(xc_domain *dom, const xc_domain_event *ev)
 {
-	struct domus_ctl_event_state es;
 	struct xc__event *e;
-	size_t text;
 
-	if (m->hdr.type != DOMUS_CTL_EVENT_STATE || m->hdr.len < sizeof(es) || !dom->subscribed)
-		return;		/* an event kind we do not know: ignore it */
-	memcpy(&es, m->body, sizeof(es));
-	if (es.exit_status >= 0)
-		dom->ended = true;	/* the connection's end will be the VMM's end */
-	text = m->hdr.len - sizeof(es) < es.msg_len ? m->hdr.len - sizeof(es) : es.msg_len;
 	if (dom->nr_events == XC_MAX_QUEUED_EVENTS) {
 		e = dom->events;
 		dom->events = e->next;
@@ -202,18 +230,44 @@ static void queue_event(xc_domain *dom, const struct msg *m)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return;
-	e->ev.state = es.state;
-	e->ev.reason = es.reason;
-	e->ev.exit_status = es.exit_status;
-	if (text >= sizeof(e->ev.message))
-		text = sizeof(e->ev.message) - 1;
-	memcpy(e->ev.message, m->body + sizeof(es), text);
+	e->ev = *ev;
 	if (dom->events)
 		dom->events_tail->next = e;
 	else
 		dom->events = e;
 	dom->events_tail = e;
 	dom->nr_events++;
+}
+
+static void queue_event(xc_domain *dom, const struct msg *m)
+{
+	struct domus_ctl_event_state es;
+	xc_domain_event ev = {};
+	size_t text;
+
+	if (m->hdr.type != DOMUS_CTL_EVENT_STATE || m->hdr.len < sizeof(es) || !dom->subscribed)
+		return;		/* an event kind we do not know: ignore it */
+	memcpy(&es, m->body, sizeof(es));
+	if (es.exit_status >= 0)
+		dom->ended = true;	/* the connection's end will be the VMM's end */
+	text = m->hdr.len - sizeof(es) < es.msg_len ? m->hdr.len - sizeof(es) : es.msg_len;
+	ev.state = es.state;
+	ev.reason = es.reason;
+	ev.exit_status = es.exit_status;
+	if (text >= sizeof(ev.message))
+		text = sizeof(ev.message) - 1;
+	memcpy(ev.message, m->body + sizeof(es), text);
+	push_event(dom, &ev);
+}
+
+void xc__queue_state(xc_domain *dom, unsigned int state, unsigned int reason, const char *msg)
+{
+	xc_domain_event ev = { .state = state, .reason = reason, .exit_status = -1 };
+
+	if (dom->events && dom->events_tail->ev.state == state)
+		return;		/* already said */
+	snprintf(ev.message, sizeof(ev.message), "%s", msg);
+	push_event(dom, &ev);
 }
 
 static int parse_reply(struct msg *m, struct xc__reply *r)
@@ -261,6 +315,9 @@ static int check_usable(xc_interface *xch, xc_domain *dom, const char *what)
 {
 	if (dom->fd >= 0)
 		return 0;
+	if (dom->pending)
+		return xc__error(xch, -ENOTCONN, "%s: the domain is still arriving (incoming "
+				 "migration): xc_domain_wait_running() first", what);
 	if (can_reconnect(dom) && !xc__domain_connect_fd(xch, dom))
 		return 0;
 	return xc__error(xch, -ENOTCONN, "%s: %s", what, dom->gone ?
@@ -268,7 +325,7 @@ static int check_usable(xc_interface *xch, xc_domain *dom, const char *what)
 }
 
 static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-			const void *body, size_t len, uint32_t id, int64_t deadline)
+			const void *body, size_t len, uint32_t id, int pass_fd, int64_t deadline)
 {
 	struct domus_ctl_hdr hdr = {
 		.magic = DOMUS_CTL_MAGIC,
@@ -285,7 +342,8 @@ static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uin
 	memcpy(buf, &hdr, sizeof(hdr));
 	if (len)
 		memcpy(buf + sizeof(hdr), body, len);
-	r = send_all(dom->fd, buf, sizeof(hdr) + len, deadline);
+	r = pass_fd >= 0 ? send_with_fd(dom->fd, buf, sizeof(hdr) + len, pass_fd, deadline) :
+			   send_all(dom->fd, buf, sizeof(hdr) + len, deadline);
 	if (!r)
 		return 0;
 	connection_lost(dom, r == -EPIPE ? -ECONNRESET : r);
@@ -295,9 +353,10 @@ static int send_request(xc_interface *xch, xc_domain *dom, const char *what, uin
 }
 
 static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-		     const void *body, size_t len, struct xc__reply *r)
+		     const void *body, size_t len, int pass_fd, int timeout_ms,
+		     struct xc__reply *r)
 {
-	int64_t deadline = deadline_after(xch->timeout_ms);
+	int64_t deadline = deadline_after(timeout_ms);
 	uint32_t id;
 	int ret;
 
@@ -306,7 +365,7 @@ static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16
 	if (ret)
 		return ret;
 	id = dom->next_id++ ? : dom->next_id++;		/* 0 means "event" */
-	ret = send_request(xch, dom, what, type, body, len, id, deadline);
+	ret = send_request(xch, dom, what, type, body, len, id, pass_fd, deadline);
 	while (!ret) {
 		struct msg m = {};
 
@@ -331,11 +390,17 @@ static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16
 int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 	     const void *body, size_t len, struct xc__reply *r)
 {
-	int ret = call_once(xch, dom, what, type, body, len, r);
+	int ret = call_once(xch, dom, what, type, body, len, -1, xch->timeout_ms, r);
 
 	if (ret == -ECONNRESET && can_reconnect(dom))
-		ret = call_once(xch, dom, what, type, body, len, r);
+		ret = call_once(xch, dom, what, type, body, len, -1, xch->timeout_ms, r);
 	return ret;
+}
+
+int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r)
+{
+	return call_once(xch, dom, what, type, body, len, pass_fd, timeout_ms, r);
 }
 
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)

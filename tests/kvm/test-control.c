@@ -46,6 +46,8 @@
 #include <domus/control.h>
 #include <domus/xc.h>
 
+#include "host-test.h"
+
 #define REPORT_BASE	0xc0000000u
 #define MEM_ARG		"16M"
 
@@ -64,42 +66,14 @@ static struct vmm *current;
 
 static void vmm_poll_stderr(struct vmm *v);
 
-static void __attribute__((noreturn, format(printf, 3, 4)))
-fail(int line, const char *cond, const char *fmt, ...)
+static void test_cleanup(void)
 {
-	va_list ap;
-
-	printf("FAIL (line %d): %s: ", line, cond);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
 	if (current && current->pid > 0) {
 		vmm_poll_stderr(current);
 		kill(current->pid, SIGKILL);
 		printf("--- domus-vmm stderr (last 4 KiB):\n%s\n", current->log +
 		       (current->log_len > 4096 ? current->log_len - 4096 : 0));
 	}
-	exit(1);
-}
-
-#define TEST_ASSERT(cond, ...)                                                                     \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			fail(__LINE__, #cond, __VA_ARGS__);                                        \
-	} while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL);
 }
 
 /* ---- the VMM process ---- */

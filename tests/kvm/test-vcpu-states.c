@@ -70,7 +70,7 @@ static void test_states(struct vm *vm, struct vcpu *vcpu)
 	CHECK(vcpu_get_run_state(vcpu) == VCPU_CREATED);
 	CHECK(vcpu_save_state(vcpu, &st) == 0);			/* legal before the start */
 	CHECK(st.regs.rip == CODE_GPA && st.sregs.cr3 == PML4_GPA);
-	CHECK(vcpu_start(vcpu, false) == 0);
+	CHECK(vcpu_start(vcpu) == 0);
 	CHECK(counter_moves(vm, 0));
 	CHECK(vcpu_get_run_state(vcpu) == VCPU_RUNNING);
 	CHECK(vcpu_save_state(vcpu, &st) == -EBUSY);		/* not while running */

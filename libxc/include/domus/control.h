@@ -78,6 +78,13 @@ enum domus_ctl_type {
 	DOMUS_CTL_RESET = 16,		/* empty; hard reset: the machine reboots now */
 	DOMUS_CTL_GET_STATS = 17,	/* empty; -> stats + disks * blk_stats + nics * net_stats */
 
+	/* Save/restore and migration: types 32-47 (docs/savestate.md). */
+	DOMUS_CTL_SAVE = 32,		/* struct domus_ctl_save + one fd; -> domus_ctl_save_result */
+	DOMUS_CTL_MIGRATE_SEND = 33,	/* struct domus_ctl_migrate + one fd; -> ..._migrate_result */
+	DOMUS_CTL_GET_JOB = 34,		/* empty; -> struct domus_ctl_job_info */
+	DOMUS_CTL_ABORT_JOB = 35,	/* empty; cancels the running SAVE or MIGRATE_SEND */
+	DOMUS_CTL_MIGRATE_SET = 36,	/* struct domus_ctl_migrate_set; -> empty */
+
 	DOMUS_CTL_EVENT_STATE = 0x4001,	/* event (id 0): struct domus_ctl_event_state */
 };
 
@@ -136,6 +143,8 @@ enum domus_ctl_reason {
 	DOMUS_CTL_REASON_DESTROYED = 6,	/* stopped by the host (DESTROY, signals): status 4 */
 	DOMUS_CTL_REASON_HOST_ERROR = 7, /* the VMM failed: exit status 1 */
 	DOMUS_CTL_REASON_TEST_EXIT = 8,	/* the test device's exit port: status 64 + N */
+	DOMUS_CTL_REASON_SAVED = 32,	/* SAVE with DOMUS_CTL_SAVE_STOP: exit status 4 */
+	DOMUS_CTL_REASON_MIGRATED = 33,	/* MIGRATE_SEND succeeded: exit status 4 */
 };
 
 /* GET_INFO reply payload, followed by nr_vcpus struct domus_ctl_vcpu_info. */
@@ -249,6 +258,115 @@ struct domus_ctl_net_stats {
 	uint64_t tx_packets, tx_bytes, tx_dropped, tx_errors;	/* guest -> host */
 };
 _Static_assert(sizeof(struct domus_ctl_net_stats) == 96, "wire size");
+
+/*
+ * SAVE request body; the request carries one descriptor (SCM_RIGHTS) open for writing: a
+ * file, pipe or socket that gets the saved-state stream (docs/savestate.md). The VMM
+ * pauses the vCPUs, writes the whole stream (the control socket waits meanwhile), syncs it
+ * if it is a regular file, then either ends (DOMUS_CTL_SAVE_STOP: exit status 4, the last
+ * event is "shutdown: saved") or resumes the guest, unless it was paused before.
+ */
+#define DOMUS_CTL_SAVE_STOP	(1u << 0)	/* end the domain once the stream is written */
+
+struct domus_ctl_save {
+	uint32_t flags;		/* DOMUS_CTL_SAVE_*; unknown bits: -EINVAL */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_save) == 8, "wire size");
+
+/* SAVE reply payload. */
+struct domus_ctl_save_result {
+	uint64_t bytes;		/* length of the stream written */
+	uint64_t pages;		/* 4 KiB pages of RAM in it (zero pages are left out) */
+	uint64_t write_ns;	/* time spent writing (and syncing) */
+	uint64_t paused_ns;	/* how long the guest was paused for it */
+};
+_Static_assert(sizeof(struct domus_ctl_save_result) == 32, "wire size");
+
+/*
+ * MIGRATE_SEND request body; one descriptor travels with it: a connected stream socket (or
+ * pipe) to a `domus-vmm --incoming fd=N` started with the same device options. The VMM
+ * sends the domain while it runs (pre-copy with dirty logging), pauses it for the rest,
+ * waits until the destination says it has all of it, tells it to go on and ends (exit
+ * status 4, last event "shutdown: migrated"). On any failure the guest runs on here and the
+ * reply says why. The control socket waits while the migration runs.
+ */
+#define DOMUS_CTL_MIGRATE_AUTO_CONVERGE	(1u << 0)	/* throttle a guest that dirties
+							 * memory faster than the link */
+
+struct domus_ctl_migrate {
+	uint32_t flags;		/* DOMUS_CTL_MIGRATE_*; unknown bits -EINVAL */
+	uint32_t max_downtime_ms; /* stop-and-copy once the rest fits; 0: 300 */
+	uint64_t bandwidth;	/* bytes per second at most; 0: as fast as the link */
+};
+_Static_assert(sizeof(struct domus_ctl_migrate) == 16, "wire size");
+
+/* MIGRATE_SEND reply payload. */
+struct domus_ctl_migrate_result {
+	uint64_t bytes;		/* stream length */
+	uint64_t pages;		/* pages sent, repeats included */
+	uint64_t total_ns;	/* from the request to the destination's confirmation */
+	uint64_t downtime_ns;	/* the guest paused here until the destination confirmed */
+	uint32_t rounds;	/* pre-copy rounds, the first full pass included */
+	uint32_t final_pages;	/* dirty pages sent while the guest was paused */
+	uint32_t throttle;	/* the highest auto-converge throttle used, percent */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct domus_ctl_migrate_result) == 48, "wire size");
+
+/*
+ * SAVE and MIGRATE_SEND run as a job on a thread of their own: the control socket goes on
+ * serving other connections (the requester's own connection gets its later replies after
+ * the job's, in order). At most one job runs at a time (-EBUSY).
+ */
+enum domus_ctl_job_phase {
+	DOMUS_CTL_JOB_NONE = 0,		/* no job has run in this machine */
+	DOMUS_CTL_JOB_SAVING = 1,
+	DOMUS_CTL_JOB_PRECOPY = 2,	/* migration: rounds while the guest runs */
+	DOMUS_CTL_JOB_STOP_COPY = 3,	/* guest paused, the rest and the state go */
+	DOMUS_CTL_JOB_WAIT_DEST = 4,	/* stream sent, waiting for the destination's READY */
+	DOMUS_CTL_JOB_COMPLETED = 5,	/* the last job's outcome (no job running) */
+	DOMUS_CTL_JOB_FAILED = 6,
+	DOMUS_CTL_JOB_CANCELLED = 7,
+};
+
+enum domus_ctl_job_kind {
+	DOMUS_CTL_JOB_KIND_NONE = 0,
+	DOMUS_CTL_JOB_KIND_SAVE = 1,
+	DOMUS_CTL_JOB_KIND_MIGRATE = 2,
+};
+
+/* GET_JOB reply payload: the running job, or (phase >= COMPLETED) the last one's totals. */
+struct domus_ctl_job_info {
+	uint32_t phase;		/* enum domus_ctl_job_phase */
+	uint32_t kind;		/* enum domus_ctl_job_kind */
+	uint64_t elapsed_ns;	/* since the request (the whole job, once it is over) */
+	uint64_t bytes;		/* stream bytes written so far */
+	uint64_t pages_total;	/* guest RAM in pages */
+	uint64_t pages_sent;	/* pages written so far, repeats included (live) */
+	uint64_t pages_remaining; /* migration: dirty at the last collection; save: not yet
+				   * written (an upper bound: zero pages are skipped) */
+	uint64_t dirty_rate;	/* pages per second the guest dirtied in the last round */
+	uint64_t expected_downtime_ns; /* the remaining dirty pages at the last round's rate */
+	uint64_t bandwidth;	/* the current limit, bytes per second; 0: none */
+	uint32_t max_downtime_ms; /* the current allowed downtime */
+	uint32_t rounds;	/* pre-copy rounds so far, the first full pass included */
+	uint32_t throttle;	/* auto-converge: the vCPUs are held this percent now */
+	int32_t status;		/* the last finished job's result: 0 or -errno */
+	char error[128];	/* and its error text, NUL-terminated ("" on success) */
+};
+_Static_assert(sizeof(struct domus_ctl_job_info) == 216, "wire size");
+
+/* MIGRATE_SET request body: change the running migration's limits. */
+#define DOMUS_CTL_MIGRATE_SET_DOWNTIME	(1u << 0)	/* max_downtime_ms is meant */
+#define DOMUS_CTL_MIGRATE_SET_BANDWIDTH	(1u << 1)	/* bandwidth is meant */
+
+struct domus_ctl_migrate_set {
+	uint32_t flags;		/* DOMUS_CTL_MIGRATE_SET_*; unknown bits or none: -EINVAL */
+	uint32_t max_downtime_ms; /* 1 or more */
+	uint64_t bandwidth;	/* bytes per second; 0: no limit */
+};
+_Static_assert(sizeof(struct domus_ctl_migrate_set) == 16, "wire size");
 
 /* EVENT_STATE body, followed by msg_len bytes of text (the VMM's own words). */
 struct domus_ctl_event_state {

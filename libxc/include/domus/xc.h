@@ -60,6 +60,7 @@ extern "C" {
 #define XC_HAVE_VCPU_AFFINITY		1	/* 0.1.0 */
 #define XC_HAVE_SCHED_CREDIT		1	/* 0.1.0: weight and cap */
 #define XC_HAVE_DOMAIN_STATS		1	/* 0.1.0: block, network, balloon */
+#define XC_HAVE_DOMAIN_SAVE		1	/* 0.1.0: save, restore, migrate, jobs */
 
 typedef struct xc_interface_core xc_interface;
 typedef struct xc_domain xc_domain;
@@ -71,7 +72,7 @@ enum xc_domain_state {
 	XC_DOMSTATE_PAUSED = 3,
 	XC_DOMSTATE_SHUTDOWN = 4,	/* the machine ended; see the reason */
 	XC_DOMSTATE_CRASHED = 5,
-	XC_DOMSTATE_DYING = 6,
+	XC_DOMSTATE_DYING = 6,		/* ended, but the VMM did not exit within the timeout */
 };
 
 /* Why a domain entered its state (xc_domain_event.reason). */
@@ -85,6 +86,8 @@ enum xc_domain_reason {
 	XC_REASON_DESTROYED = 6,	/* xc_domain_destroy(), or stopped by a signal */
 	XC_REASON_HOST_ERROR = 7,	/* the VMM failed */
 	XC_REASON_TEST_EXIT = 8,	/* tiny test guests: the test device's exit port */
+	XC_REASON_SAVED = 32,		/* xc_domain_save() with stop: the state is in a file */
+	XC_REASON_MIGRATED = 33,	/* xc_domain_migrate(): it runs elsewhere now */
 	/* 64 and up: libxc's own, never on the wire. */
 	XC_REASON_VMM_DIED = 64,	/* the VMM ended without saying how (killed) */
 };
@@ -180,6 +183,17 @@ typedef struct xc_build_config {
 	uid_t uid;			/* run the VMM as this user (0: as the caller), with */
 	gid_t gid;			/* only the descriptors libxc passed it */
 	const char *vmm_path;		/* NULL: $DOMUS_VMM, else the installed domus-vmm */
+	/*
+	 * Restore or receive a domain instead of booting one (docs/libxc.md, "Save, restore
+	 * and migration"): the same name, UUID and devices as the saved domain; kernel and
+	 * initrd (optional here) are for the machine after a reboot.
+	 */
+	const char *restore_path;	/* a file from xc_domain_save(); memory and vCPUs may
+					 * be left 0: they are read from it */
+	bool incoming;			/* receive a live migration on incoming_fd (a
+					 * connected socket, given to the VMM); create returns
+					 * once the VMM waits for it: xc_domain_wait_running() */
+	int incoming_fd;
 	const char *const *vmm_args;	/* extra options, NULL-terminated (tests) */
 } xc_build_config;
 
@@ -190,7 +204,9 @@ typedef struct xc_build_config {
  * Returns when the guest runs (or is paused, with start_paused). On failure nothing of the
  * domain is left behind, and the last error says why, in the VMM's words if it started.
  * Return: 0; -EINVAL for a bad config; -EEXIST for a name or UUID in use; -ENOENT for a
- * missing kernel, initrd or disk; -EACCES, -EPERM; -EIO if the VMM failed to start.
+ * missing kernel, initrd or disk; -EBUSY for a disk another domain (or process) has
+ * locked: any lock to write it, a write lock to read it; -EACCES, -EPERM; -EIO if the VMM
+ * failed to start.
  */
 int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **ret_dom);
 
@@ -199,7 +215,8 @@ int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
 
 /*
  * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
- * (as xm and virsh accept). Return: 0; -ESRCH if nothing matches.
+ * (as xm and virsh accept), tried in the order domid, UUID, name as virsh does (a domain
+ * may be named "4"). Return: 0; -ESRCH if nothing matches.
  */
 int xc_domain_lookup(xc_interface *xch, const char *what, uint32_t *ret_domid);
 
@@ -400,6 +417,98 @@ typedef struct xc_domstats {
 
 void xc_domstats_dispose(xc_domstats *st);	/* frees the arrays; zeroes @st */
 int xc_domain_get_stats(xc_interface *xch, xc_domain *dom, xc_domstats *st);
+
+/* ---- save, restore, live migration (docs/libxc.md) ---- */
+
+#define XC_SAVE_STOP	(1u << 0)	/* end the domain once saved (reason saved) */
+
+typedef struct xc_save_result {
+	uint64_t bytes;			/* stream length */
+	uint64_t pages;			/* non-zero pages in it */
+	uint64_t write_ns;		/* writing and syncing */
+	uint64_t paused_ns;		/* how long the guest was paused for it */
+} xc_save_result;
+
+/*
+ * xc_domain_save() - write the domain's state to @fd (a file, pipe or socket open for
+ * writing; libxc keeps its own descriptor, the VMM gets a copy). Blocks until the save is
+ * over (no timeout): progress and cancel go through another handle on the same domain
+ * (xc_domain_open() again, in another thread or process): xc_domain_get_job(),
+ * xc_domain_abort_job(). With XC_SAVE_STOP the domain then ends, state shutdown with reason
+ * saved, and stays in the registry so until xc_domain_destroy(). Return: 0; -EBUSY another
+ * job runs; -ECANCELED aborted (the guest runs on; the partial file is the caller's);
+ * -errno the write failed (the guest runs on).
+ */
+int xc_domain_save(xc_interface *xch, xc_domain *dom, int fd, unsigned int flags,
+		   xc_save_result *result);
+
+typedef struct xc_migrate_params {
+	uint32_t max_downtime_ms;	/* 0: 300 */
+	uint64_t bandwidth;		/* bytes per second; 0: no limit */
+	bool auto_converge;		/* throttle a guest that dirties faster than the link */
+} xc_migrate_params;
+
+typedef struct xc_migrate_result {
+	uint64_t bytes, pages, total_ns, downtime_ns;
+	uint32_t rounds, final_pages, throttle;
+} xc_migrate_result;
+
+/*
+ * xc_domain_migrate_send() - live-migrate the domain over @fd, a connected stream socket to
+ * a domain created with cfg.incoming on the destination. Blocks until the destination runs
+ * it (then this domain has ended, reason migrated) or the migration failed (the guest runs
+ * on here). @params may be NULL. Return as xc_domain_save().
+ */
+int xc_domain_migrate_send(xc_interface *xch, xc_domain *dom, int fd,
+			   const xc_migrate_params *params, xc_migrate_result *result);
+
+enum xc_job_phase {
+	XC_JOB_NONE = 0, XC_JOB_SAVING = 1, XC_JOB_MIGRATING = 2, XC_JOB_STOP_AND_COPY = 3,
+	XC_JOB_WAITING_FOR_DESTINATION = 4, XC_JOB_COMPLETED = 5, XC_JOB_FAILED = 6,
+	XC_JOB_CANCELLED = 7,
+};
+
+enum xc_job_kind { XC_JOB_KIND_NONE = 0, XC_JOB_KIND_SAVE = 1, XC_JOB_KIND_MIGRATE = 2 };
+
+/* A running job's progress, or (phase >= XC_JOB_COMPLETED) the last job's outcome. */
+typedef struct xc_job_info {
+	unsigned int phase;		/* enum xc_job_phase */
+	unsigned int kind;		/* enum xc_job_kind */
+	uint64_t elapsed_ns;
+	uint64_t bytes;			/* written so far */
+	uint64_t pages_total, pages_sent, pages_remaining;
+	uint64_t dirty_rate;		/* pages per second, in the last round */
+	uint64_t expected_downtime_ns;
+	uint64_t bandwidth;		/* the current limit; 0: none */
+	uint32_t max_downtime_ms;
+	uint32_t rounds;
+	uint32_t throttle;		/* auto-converge percent now */
+	int status;			/* the last finished job: 0 or -errno */
+	char error[128];		/* and why it failed */
+} xc_job_info;
+
+/* "none", "saving", "migrating", "stop-and-copy", ...; "unknown" otherwise. Never NULL. */
+const char *xc_job_phase_name(unsigned int phase);
+
+int xc_domain_get_job(xc_interface *xch, xc_domain *dom, xc_job_info *info);
+/* Return: 0; -ENOENT no job runs; -EALREADY the destination was already told to run it. */
+int xc_domain_abort_job(xc_interface *xch, xc_domain *dom);
+
+#define XC_MIGRATE_SET_DOWNTIME		(1u << 0)
+#define XC_MIGRATE_SET_BANDWIDTH	(1u << 1)
+/* Change the running migration's limits (the flags say which). -ENOENT: no migration. */
+int xc_domain_migrate_set(xc_interface *xch, xc_domain *dom, unsigned int which,
+			  uint32_t max_downtime_ms, uint64_t bandwidth);
+
+/*
+ * xc_domain_wait_running() - for a domain created with cfg.incoming: wait until the
+ * migration arrived and the guest runs here (0, the handle is then fully usable), or the
+ * VMM gave up (-EIO with its words in xc_last_error(); the domain is gone from the
+ * registry, nothing to destroy), or @timeout_ms passed (-ETIMEDOUT, -1: no limit; the
+ * domain is left, xc_domain_destroy() ends it). Until it returned 0 the handle takes only
+ * this call and xc_domain_destroy(). Also 0 at once for any connected handle.
+ */
+int xc_domain_wait_running(xc_interface *xch, xc_domain *dom, int timeout_ms);
 
 #ifdef __cplusplus
 }

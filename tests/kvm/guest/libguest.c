@@ -53,9 +53,13 @@ void *memcpy(void *dst, const void *src, size_t n)
 void guest_exit(uint32_t code)
 {
 	outl(TESTDEV_PORT_EXIT, code);
-	/* Only reached if the VMM ignored the exit port: stop here, the host's timeout fails us. */
-	for (;;)
-		__asm__ __volatile__("cli; hlt");
+	/* The VMM stops the vCPU; until it does (or if it ignored the port) stay here. */
+	for (;;) {
+		if (guest_in_user())
+			cpu_relax();	/* no cli/hlt at CPL 3 */
+		else
+			__asm__ __volatile__("cli; hlt");
+	}
 }
 
 void uart_putc(char c)
@@ -294,4 +298,130 @@ void guest_timer_start(void)
 	lapic_enable();
 	idt_set_handler(VECTOR_TIMER, timer_handler);
 	lapic_timer_periodic(VECTOR_TIMER, GUEST_TICK_MS * 1000000);
+}
+
+/* ---- ring 3 ---- */
+
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iopb;
+} __attribute__((packed));
+
+#define GDT_TSS_SEL		0x30
+#define KERNEL_STACK_SIZE	8192
+#define PTE_USER		0x4ULL
+
+static uint64_t gdt[8] __attribute__((aligned(16))) = {
+	[2] = 0x00af9a000000ffffULL,	/* 0x10: kernel code, 64-bit (as the VMM's GDT) */
+	[3] = 0x00cf92000000ffffULL,	/* 0x18: kernel data */
+	[4] = 0x00cff2000000ffffULL,	/* 0x20: user data, DPL 3 */
+	[5] = 0x00affa000000ffffULL,	/* 0x28: user code, 64-bit, DPL 3 */
+};
+static struct tss64 tss __attribute__((aligned(16)));
+static uint8_t kernel_stack[KERNEL_STACK_SIZE] __attribute__((aligned(16)));
+
+static void set_tss_descriptor(void)
+{
+	uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+
+	gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	gdt[7] = base >> 32;
+}
+
+/* The VMM's identity map (PML4 -> PDPT -> 2 MiB pages): allow user access at every level. */
+static void make_map_user(void)
+{
+	uint64_t cr3, *pml4, *pdpt;
+
+	__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
+	pml4 = (uint64_t *)(cr3 & ~0xfffULL);
+	pml4[0] |= PTE_USER;
+	pdpt = (uint64_t *)(pml4[0] & 0xffffffffff000ULL);
+	for (int i = 0; i < 4; i++) {
+		uint64_t *pd = (uint64_t *)(pdpt[i] & 0xffffffffff000ULL);
+
+		pdpt[i] |= PTE_USER;
+		for (int j = 0; j < 512; j++)
+			pd[j] |= PTE_USER;
+	}
+	__asm__ __volatile__("mov %0, %%cr3" : : "r"(cr3) : "memory");
+}
+
+#define USER_IO_WRITE		0x100
+#define VECTOR_UD		6
+
+/*
+ * The CPL 3 -> CPL 0 call of guest_user_io() is a UD2 whose #UD handler does the access and
+ * steps over it. Exceptions from CPL 3 reach the guest's IDT everywhere; software
+ * interrupts (#UD) and SYSCALL (lands at CPL 3) do not where KVM runs user mode natively
+ * without VMX/SVM.
+ */
+uint32_t guest_user_io(uint16_t port, uint32_t value, unsigned int size, bool is_write)
+{
+	register uint64_t rdi __asm__("rdi") = value;
+	register uint64_t rsi __asm__("rsi") = port;
+	register uint64_t rdx __asm__("rdx") = size | (is_write ? USER_IO_WRITE : 0);
+	uint64_t rax;
+
+	__asm__ __volatile__("ud2" : "=a"(rax) : "r"(rdi), "r"(rsi), "r"(rdx) : "memory");
+	return rax;
+}
+
+static void user_io_handler(struct ex_regs *regs)
+{
+	const uint8_t *insn = (const uint8_t *)regs->rip;
+	uint16_t port = regs->rsi;
+	unsigned int size = regs->rdx & 0xff;
+
+	if (!(regs->cs & 3) || insn[0] != 0x0f || insn[1] != 0x0b) {
+		guest_report(0xdead0000 | VECTOR_UD);
+		uart_puts("unexpected #UD at rip ");
+		uart_put_hex(regs->rip);
+		uart_puts("\r\n");
+		guest_exit(GUEST_EXIT_UNEXPECTED);
+	}
+	regs->rip += 2;
+	if (regs->rdx & USER_IO_WRITE) {
+		if (size == 1)
+			outb(port, regs->rdi);
+		else if (size == 2)
+			outw(port, regs->rdi);
+		else
+			outl(port, regs->rdi);
+		return;
+	}
+	regs->rax = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+void guest_enter_user(void (*fn)(void), void *stack_top)
+{
+	struct desc_ptr gdtr = { .limit = sizeof(gdt) - 1, .base = (uintptr_t)gdt };
+
+	idt_init();
+	idt_set_handler(VECTOR_UD, user_io_handler);
+	tss.rsp[0] = (uintptr_t)(kernel_stack + KERNEL_STACK_SIZE);
+	tss.iopb = sizeof(tss);		/* no bitmap: IOPL 3 decides */
+	set_tss_descriptor();
+	__asm__ __volatile__("lgdt %0" : : "m"(gdtr) : "memory");
+	__asm__ __volatile__("ltr %w0" : : "r"(GDT_TSS_SEL) : "memory");
+	make_map_user();
+	__asm__ __volatile__(
+		"pushq %[ss]\n\t"
+		"pushq %[rsp]\n\t"
+		"pushq %[rflags]\n\t"
+		"pushq %[cs]\n\t"
+		"pushq %[rip]\n\t"
+		"iretq"
+		:
+		: [ss] "i"(USER_DS), [rsp] "r"((uintptr_t)stack_top),
+		  [rflags] "i"(0x2),		/* IOPL 0, IF 0 */
+		  [cs] "i"(USER_CS), [rip] "r"((uintptr_t)fn)
+		: "memory");
+	__builtin_unreachable();
 }

@@ -115,19 +115,55 @@
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
+/*
+ * Ring 3 (guest_enter_user() below): port I/O from CPL 3 traps to CPL 0 with a UD2 whose
+ * #UD handler does the access, because neither IOPL 3, software interrupts nor SYSCALL
+ * work from CPL 3 everywhere (KVM without VMX/SVM runs user mode natively, under the
+ * host's rules), while exceptions do.
+ * The port helpers below check the CPL, so the test device, COM1 and GUEST_ASSERT work in
+ * both rings.
+ */
+static inline uint16_t read_cs(void)
+{
+	uint16_t cs;
+
+	__asm__ __volatile__("mov %%cs, %0" : "=r"(cs));
+	return cs;
+}
+
+static inline bool guest_in_user(void)
+{
+	return (read_cs() & 3) == 3;
+}
+
+/* From CPL 3: one port access of @size bytes done at CPL 0. Return: the value read. */
+uint32_t guest_user_io(uint16_t port, uint32_t value, unsigned int size, bool is_write);
+
 /* Port I/O */
 static inline void outb(uint16_t port, uint8_t v)
 {
+	if (guest_in_user()) {
+		guest_user_io(port, v, 1, true);
+		return;
+	}
 	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
 static inline void outw(uint16_t port, uint16_t v)
 {
+	if (guest_in_user()) {
+		guest_user_io(port, v, 2, true);
+		return;
+	}
 	__asm__ __volatile__("outw %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
 static inline void outl(uint16_t port, uint32_t v)
 {
+	if (guest_in_user()) {
+		guest_user_io(port, v, 4, true);
+		return;
+	}
 	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
 
@@ -135,6 +171,8 @@ static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
 
+	if (guest_in_user())
+		return guest_user_io(port, 0, 1, false);
 	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
@@ -143,6 +181,8 @@ static inline uint16_t inw(uint16_t port)
 {
 	uint16_t v;
 
+	if (guest_in_user())
+		return guest_user_io(port, 0, 2, false);
 	__asm__ __volatile__("inw %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
@@ -151,6 +191,8 @@ static inline uint32_t inl(uint16_t port)
 {
 	uint32_t v;
 
+	if (guest_in_user())
+		return guest_user_io(port, 0, 4, false);
 	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port) : "memory");
 	return v;
 }
@@ -213,7 +255,8 @@ static inline uint64_t mmio_read64(uintptr_t addr)
 
 static inline void cli(void)
 {
-	__asm__ __volatile__("cli" : : : "memory");
+	if (!guest_in_user())	/* CPL 3 runs with IF=0 anyway */
+		__asm__ __volatile__("cli" : : : "memory");
 }
 
 /* sti; hlt: the STI shadow makes the pair atomic, so a pending interrupt wakes the hlt. */
@@ -344,6 +387,18 @@ void guest_timer_start(void);
 			safe_halt();                                                               \
 		__ok;                                                                              \
 	})
+
+/*
+ * Ring 3. On a host without VMX/SVM only CPL-0 code is interpreted; user-mode code runs
+ * natively, so tests that need speed (save/restore of a guest busy with memory) run there.
+ * guest_enter_user() loads a GDT with user segments (0x23 data, 0x2b code) and a TSS whose
+ * RSP0 takes exceptions, makes the identity map user-accessible, takes #UD for
+ * guest_user_io(), and IRETs to @fn on @stack_top at CPL 3 with IF=0. @fn must not return: it ends
+ * with guest_exit().
+ */
+#define USER_DS			0x23
+#define USER_CS			0x2b
+void guest_enter_user(void (*fn)(void), void *stack_top) __attribute__((noreturn));
 
 /* Freestanding helpers the compiler may call. */
 void *memset(void *s, int c, size_t n);

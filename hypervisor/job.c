@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Save and live migration as a job on a thread of its own (job.h): the control server
+ * starts it, the thread writes the stream, the main thread joins it and answers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "log.h"
+#include "savestate.h"
+#include "vcpu.h"
+#include "vm.h"
+
+int job_commit(struct job_shared *sh)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&sh->lock);
+	if (sh->cancel)
+		ret = -ECANCELED;
+	else
+		sh->committed = true;
+	pthread_mutex_unlock(&sh->lock);
+	return ret;
+}
+
+/* SAVE: pause (unless a client had), write, then run on unless the domain is to end. */
+static void run_save(struct job *j)
+{
+	uint64_t t0 = ss_now_ns();
+
+	if (!j->was_paused)
+		vcpu_pause_all(j->vm, true);
+	j->status = save_machine(j->vm, &j->sh, &j->save, j->err, sizeof(j->err));
+	/* With STOP the vCPUs stay paused: the main thread ends the machine. */
+	if (!j->was_paused && (j->status || !(j->save_flags & DOMUS_CTL_SAVE_STOP)))
+		vcpu_pause_all(j->vm, false);
+	j->paused_ns = ss_now_ns() - t0;
+}
+
+static void *job_thread(void *opaque)
+{
+	struct job *j = opaque;
+	uint64_t one = 1;
+
+	if (j->kind == DOMUS_CTL_JOB_KIND_SAVE) {
+		JOB_SET(&j->sh, phase, DOMUS_CTL_JOB_SAVING);
+		run_save(j);
+	} else {
+		JOB_SET(&j->sh, phase, DOMUS_CTL_JOB_PRECOPY);
+		j->status = migrate_send(j->vm, &j->sh, j->was_paused, j->auto_converge, &j->mig,
+					 j->err, sizeof(j->err));
+	}
+	j->end_ns = ss_now_ns();
+	/* Release: whoever sees the final phase sees end_ns too (job_progress()). */
+	__atomic_store_n(&j->sh.phase, !j->status ? DOMUS_CTL_JOB_COMPLETED :
+			 j->status == -ECANCELED ? DOMUS_CTL_JOB_CANCELLED : DOMUS_CTL_JOB_FAILED,
+			 __ATOMIC_RELEASE);
+	if (write(j->done_fd, &one, sizeof(one)) < 0)
+		pr_warn("job: cannot signal its end: %m");
+	return NULL;
+}
+
+int job_start(struct job *j)
+{
+	sigset_t all, old;
+	int ret;
+
+	j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (j->done_fd < 0)
+		return -errno;
+	pthread_mutex_init(&j->sh.lock, NULL);
+	j->sh.pages_total = j->vm->mem_size / SS_PAGE_SIZE;
+	j->sh.pages_remaining = j->sh.pages_total;
+	j->start_ns = ss_now_ns();
+	j->err[0] = '\0';
+	/* Signals are the main thread's (signalfd): the job thread blocks them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&j->thread, NULL, job_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		close(j->done_fd);
+		j->done_fd = -1;
+		pthread_mutex_destroy(&j->sh.lock);
+	}
+	return ret;
+}
+
+void job_finish(struct job *j)
+{
+	pthread_join(j->thread, NULL);
+	close(j->done_fd);
+	j->done_fd = -1;
+	close(j->sh.fd);
+	j->sh.fd = -1;
+	pthread_mutex_destroy(&j->sh.lock);
+}
+
+int job_cancel(struct job *j)
+{
+	struct stat st;
+	int ret = 0;
+
+	pthread_mutex_lock(&j->sh.lock);
+	if (j->sh.committed) {
+		ret = -EALREADY;
+	} else {
+		__atomic_store_n(&j->sh.cancel, true, __ATOMIC_RELEASE);
+		/* Wake a write blocked on a slow peer, or the wait for READY. */
+		if (!fstat(j->sh.fd, &st) && S_ISSOCK(st.st_mode))
+			shutdown(j->sh.fd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&j->sh.lock);
+	return ret;
+}
+
+void job_progress(struct job *j, struct domus_ctl_job_info *info)
+{
+	struct job_shared *sh = &j->sh;
+	uint32_t phase = __atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE);
+	uint64_t end = phase >= DOMUS_CTL_JOB_COMPLETED ? j->end_ns : ss_now_ns();
+
+	*info = (struct domus_ctl_job_info){
+		.phase = phase,
+		.kind = j->kind,
+		.elapsed_ns = end > j->start_ns ? end - j->start_ns : 0,
+		.bytes = JOB_GET(sh, bytes),
+		.pages_total = sh->pages_total,
+		.pages_sent = JOB_GET(sh, pages_sent),
+		.pages_remaining = JOB_GET(sh, pages_remaining),
+		.dirty_rate = JOB_GET(sh, dirty_rate),
+		.expected_downtime_ns = JOB_GET(sh, expected_downtime_ns),
+		.bandwidth = JOB_GET(sh, bandwidth),
+		.max_downtime_ms = JOB_GET(sh, max_downtime_ms),
+		.rounds = JOB_GET(sh, rounds),
+		.throttle = JOB_GET(sh, throttle),
+	};
+}
