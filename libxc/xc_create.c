@@ -520,7 +520,7 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 		goto fail;
 	execv(sp->argv[0], sp->argv);
 fail:
-	err = errno;
+	err = errno ? -errno : -EIO;	/* < 0: the middle process writes a pid (> 0) */
 	if (write(report_fd, &err, sizeof(err)) < 0)
 		_exit(126);
 	_exit(127);
@@ -552,12 +552,28 @@ static int spawn_vmm(xc_interface *xch, struct spawn *sp, const xc_build_config 
 		_exit(write(pfd[1], &vmm, sizeof(vmm)) == sizeof(vmm) && vmm > 0 ? 0 : 1);
 	}
 	close(pfd[1]);
-	waitpid(mid, &status, 0);
-	n = read(pfd[0], &vmm, sizeof(vmm));
-	if (n == sizeof(vmm) && read(pfd[0], &err, sizeof(err)) != sizeof(err))
-		err = 0;	/* the pipe closed on exec: the VMM runs */
+	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
+		;
+	/*
+	 * Two writers share the pipe, in either order: the middle process its child's pid
+	 * (> 0), the child -errno if it could not exec. Each write is atomic (< PIPE_BUF). It
+	 * reads as end of file once both are gone: the child closed it by exec.
+	 */
+	for (int i = 0; i < 2; i++) {
+		int v;
+
+		do
+			n = read(pfd[0], &v, sizeof(v));
+		while (n < 0 && errno == EINTR);
+		if (n != sizeof(v))
+			break;
+		if (v > 0)
+			vmm = v;
+		else
+			err = -v;
+	}
 	close(pfd[0]);
-	if (n != sizeof(vmm) || vmm <= 0)
+	if (vmm <= 0)
 		return xc__error(xch, -ECHILD, "create: cannot start the VMM process");
 	if (err)
 		return xc__error(xch, -err, "create: cannot run %s: %s", sp->argv[0],
