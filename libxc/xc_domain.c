@@ -52,17 +52,7 @@ static void domain_free(xc_domain *dom)
 static int simple_call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 		       const void *body, size_t len)
 {
-	struct xc__reply r;
-	int ret;
-
-	ret = xc__call(xch, dom, what, type, body, len, &r);
-	if (ret)
-		return ret;
-	ret = r.status;
-	if (ret)
-		xc__error(xch, ret, "%s: %s", what, r.msg[0] ? r.msg : strerror(-ret));
-	xc__reply_dispose(&r);
-	return ret;
+	return xc__call_copy(xch, dom, what, type, body, len, -1, NULL, 0);
 }
 
 static int hexval(char c)
@@ -89,12 +79,10 @@ static int hello(xc_interface *xch, xc_domain *dom)
 		memcpy(&v, r.payload, sizeof(v));
 		xc__error(xch, ret, "%s speaks control protocol versions %u to %u, libxc %u",
 			  dom->control_path, v.min_version, v.max_version, DOMUS_CTL_VERSION);
-	} else if (ret) {
-		xc__error(xch, ret, "hello: %s", r.msg[0] ? r.msg : strerror(-ret));
-	} else if (r.payload_len < sizeof(dom->hello)) {
-		ret = xc__error(xch, -EPROTO, "hello: short reply");
 	} else {
-		memcpy(&dom->hello, r.payload, sizeof(dom->hello));
+		ret = xc__reply_check(xch, "hello", &r, sizeof(dom->hello));
+		if (!ret)
+			memcpy(&dom->hello, r.payload, sizeof(dom->hello));
 	}
 	xc__reply_dispose(&r);
 	return ret;
@@ -529,10 +517,8 @@ int xc_domain_getinfo(xc_interface *xch, xc_domain *dom, xc_dominfo *info)
 		return dom->domid && (!vmm_alive(dom) || connection_closed(ret) ||
 				      (ret == -ENOTCONN && dom->gone)) ? ended_info(xch, dom, info)
 								       : ret;
-	ret = r.status;
-	if (ret)
-		xc__error(xch, ret, "getinfo: %s", r.msg[0] ? r.msg : strerror(-ret));
-	else
+	ret = xc__reply_check(xch, "getinfo", &r, 0);
+	if (!ret)
 		ret = fill_dominfo(xch, &r, info);
 	xc__reply_dispose(&r);
 	if (ret)
@@ -767,7 +753,7 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd)
 		xc__error(xch, ret, "console: domain %" PRIu32 " has no console to attach to (it "
 			  "was built with its console to a file or to nowhere)", dom->domid);
 	else if (ret)
-		xc__error(xch, ret, "console: %s", r.msg[0] ? r.msg : strerror(-ret));
+		xc__reply_check(xch, "console", &r, 0);
 	else if (r.fd < 0)
 		ret = xc__error(xch, -EPROTO, "console: the reply carried no file descriptor");
 	else

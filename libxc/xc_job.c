@@ -49,23 +49,9 @@ const char *xc_job_phase_name(unsigned int phase)
 static int job_call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 		    const void *body, size_t len, int fd, void *out, size_t out_len)
 {
-	struct xc__reply r;
-	int ret;
-
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
 		return xc__error(xch, -EBADF, "%s: descriptor %d is not open", what, fd);
-	ret = xc__call_fd(xch, dom, what, type, body, len, fd, -1, &r);
-	if (ret)
-		return ret;
-	ret = r.status;
-	if (ret)
-		xc__error(xch, ret, "%s: %s", what, r.msg[0] ? r.msg : strerror(-ret));
-	else if (r.payload_len < out_len)
-		ret = xc__error(xch, -EPROTO, "%s: short reply", what);
-	else if (out)
-		memcpy(out, r.payload, out_len);
-	xc__reply_dispose(&r);
-	return ret;
+	return xc__call_copy(xch, dom, what, type, body, len, fd, out, out_len);
 }
 
 int xc_domain_save(xc_interface *xch, xc_domain *dom, int fd, unsigned int flags,
@@ -111,30 +97,11 @@ int xc_domain_migrate_send(xc_interface *xch, xc_domain *dom, int fd,
 	return ret;
 }
 
-/* A request with no fd and a fixed-size payload (or none). Return: its status, or -errno. */
-static int plain_call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
-		      const void *body, size_t len, void *out, size_t out_len)
-{
-	struct xc__reply r;
-	int ret = xc__call(xch, dom, what, type, body, len, &r);
-
-	if (ret)
-		return ret;
-	ret = r.status;
-	if (ret)
-		xc__error(xch, ret, "%s: %s", what, r.msg[0] ? r.msg : strerror(-ret));
-	else if (r.payload_len < out_len)
-		ret = xc__error(xch, -EPROTO, "%s: short reply", what);
-	else if (out_len)
-		memcpy(out, r.payload, out_len);
-	xc__reply_dispose(&r);
-	return ret;
-}
-
 int xc_domain_get_job(xc_interface *xch, xc_domain *dom, xc_job_info *info)
 {
 	struct domus_ctl_job_info ji;
-	int ret = plain_call(xch, dom, "job info", DOMUS_CTL_GET_JOB, NULL, 0, &ji, sizeof(ji));
+	int ret = xc__call_copy(xch, dom, "job info", DOMUS_CTL_GET_JOB, NULL, 0, -1, &ji,
+				sizeof(ji));
 
 	if (ret)
 		return ret;
@@ -152,7 +119,8 @@ int xc_domain_get_job(xc_interface *xch, xc_domain *dom, xc_job_info *info)
 
 int xc_domain_abort_job(xc_interface *xch, xc_domain *dom)
 {
-	return plain_call(xch, dom, "abort job", DOMUS_CTL_ABORT_JOB, NULL, 0, NULL, 0);
+	return xc__call_copy(xch, dom, "abort job", DOMUS_CTL_ABORT_JOB, NULL, 0, -1, NULL,
+			     0);
 }
 
 int xc_domain_migrate_set(xc_interface *xch, xc_domain *dom, unsigned int which,
@@ -162,8 +130,8 @@ int xc_domain_migrate_set(xc_interface *xch, xc_domain *dom, unsigned int which,
 		.flags = which, .max_downtime_ms = max_downtime_ms, .bandwidth = bandwidth,
 	};
 
-	return plain_call(xch, dom, "migrate-set", DOMUS_CTL_MIGRATE_SET, &req, sizeof(req),
-			  NULL, 0);
+	return xc__call_copy(xch, dom, "migrate-set", DOMUS_CTL_MIGRATE_SET, &req, sizeof(req),
+			     -1, NULL, 0);
 }
 
 static int64_t now_ms(void)

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <domus/cleanup.h>
 #include <domus/control.h>
@@ -70,6 +71,13 @@ int xc__error(xc_interface *xch, int err, const char *fmt, ...)
 const char *xc__quoted(const char *s, char out[XC_QUOTED_MAX]);
 
 /* ---- the registry (xc_registry.c) ---- */
+
+/*
+ * xc__read_line() - the next line of @f into @buf without its newline, skipping whole any
+ * line longer than @len - 1 (a piece of one must not parse as a line of its own).
+ * Return: false at end of file.
+ */
+bool xc__read_line(FILE *f, char *buf, size_t len);
 
 /* A domain's record: <run dir>/<domid>/domain, key=value lines. */
 struct xc__record {
@@ -148,6 +156,21 @@ int xc__call(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
  */
 int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
 		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r);
+
+/*
+ * xc__reply_check() - the reply's status (described with the VMM's words, prefixed with
+ * @what, when it is an error), or -EPROTO if its payload is shorter than @min_payload.
+ */
+int xc__reply_check(xc_interface *xch, const char *what, const struct xc__reply *r,
+		    size_t min_payload);
+
+/*
+ * xc__call_copy() - xc__call_fd() (or xc__call() if @pass_fd is -1, with the handle's
+ * timeout) for a reply with a fixed-size payload (or none: @out_len 0), copied to @out.
+ * Return: the reply's status or -errno, described.
+ */
+int xc__call_copy(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		  const void *body, size_t len, int pass_fd, void *out, size_t out_len);
 
 /* A handle on a domain whose VMM does not serve yet (an incoming migration). */
 int xc__domain_open_pending(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);

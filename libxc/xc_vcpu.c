@@ -164,14 +164,10 @@ int xc_domain_get_stats(xc_interface *xch, xc_domain *dom, xc_domstats *st)
 	ret = xc__call(xch, dom, "stats", DOMUS_CTL_GET_STATS, NULL, 0, &r);
 	if (ret)
 		return ret;
-	ret = r.status;
-	if (ret) {
-		xc__error(xch, ret, "stats: %s", r.msg[0] ? r.msg : strerror(-ret));
+	ret = xc__reply_check(xch, "stats", &r, sizeof(hdr));
+	if (ret)
 		goto out;
-	}
 	ret = -EPROTO;
-	if (r.payload_len < sizeof(hdr))
-		goto bad;
 	memcpy(&hdr, r.payload, sizeof(hdr));
 	if (hdr.nr_disks > 64 || hdr.nr_nics > 64 ||
 	    r.payload_len < sizeof(hdr) + hdr.nr_disks * sizeof(struct domus_ctl_blk_stats) +

@@ -280,6 +280,9 @@ static int parse_reply(struct msg *m, struct xc__reply *r)
 	memcpy(&rh, m->body, sizeof(rh));
 	if (rh.msg_len > m->hdr.len - sizeof(rh))
 		return -EPROTO;
+	/* "0 or -errno": anything else would pass for success or a count with callers. */
+	if (rh.status > 0 || rh.status < -4095)
+		return -EPROTO;
 	r->status = rh.status;
 	r->payload = m->body + sizeof(rh);
 	r->payload_len = m->hdr.len - sizeof(rh) - rh.msg_len;
@@ -401,6 +404,35 @@ int xc__call_fd(xc_interface *xch, xc_domain *dom, const char *what, uint16_t ty
 		const void *body, size_t len, int pass_fd, int timeout_ms, struct xc__reply *r)
 {
 	return call_once(xch, dom, what, type, body, len, pass_fd, timeout_ms, r);
+}
+
+int xc__reply_check(xc_interface *xch, const char *what, const struct xc__reply *r,
+		    size_t min_payload)
+{
+	if (r->status)
+		return xc__error(xch, r->status, "%s: %s", what,
+				 r->msg[0] ? r->msg : strerror(-r->status));
+	if (r->payload_len < min_payload)
+		return xc__error(xch, -EPROTO, "%s: short reply (%zu octets, %zu wanted)", what,
+				 r->payload_len, min_payload);
+	return 0;
+}
+
+int xc__call_copy(xc_interface *xch, xc_domain *dom, const char *what, uint16_t type,
+		  const void *body, size_t len, int pass_fd, void *out, size_t out_len)
+{
+	struct xc__reply r;
+	int ret;
+
+	ret = pass_fd < 0 ? xc__call(xch, dom, what, type, body, len, &r) :
+			    xc__call_fd(xch, dom, what, type, body, len, pass_fd, -1, &r);
+	if (ret)
+		return ret;
+	ret = xc__reply_check(xch, what, &r, out_len);
+	if (!ret && out_len)
+		memcpy(out, r.payload, out_len);
+	xc__reply_dispose(&r);
+	return ret;
 }
 
 int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)
