@@ -32,7 +32,7 @@ enum cg_version { CG_NONE, CG_V1, CG_V2 };
 /* Does the cgroup2 mount at @mnt offer the cpu controller? */
 static bool v2_has_cpu(const char *mnt)
 {
-	char path[PATH_MAX], buf[512];
+	char path[PATH_MAX], buf[512], *save;
 	FILE *f;
 	bool yes = false;
 
@@ -40,8 +40,9 @@ static bool v2_has_cpu(const char *mnt)
 	f = fopen(path, "re");
 	if (!f)
 		return false;
-	if (fgets(buf, sizeof(buf), f))
-		for (char *t = strtok(buf, " \n"); t && !yes; t = strtok(NULL, " \n"))
+	if (xc__read_line(f, buf, sizeof(buf)))
+		for (char *t = strtok_r(buf, " ", &save); t && !yes;
+		     t = strtok_r(NULL, " ", &save))
 			yes = !strcmp(t, "cpu");
 	fclose(f);
 	return yes;
@@ -49,10 +50,11 @@ static bool v2_has_cpu(const char *mnt)
 
 static bool v1_is_cpu(const char *opts)
 {
-	char buf[1024];
+	char buf[1024], *save;
 
 	snprintf(buf, sizeof(buf), "%s", opts);
-	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
+	/* strtok_r: libxc runs in threaded daemons. */
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		if (!strcmp(t, "cpu"))
 			return true;
 	return false;
@@ -67,7 +69,7 @@ static enum cg_version find_cpu_mount(char *mnt, size_t len)
 
 	if (!f)
 		return CG_NONE;
-	while (found != CG_V2 && fgets(line, sizeof(line), f)) {
+	while (found != CG_V2 && xc__read_line(f, line, sizeof(line))) {
 		char point[1024], type[64], opts[1024];
 		char *sep = strstr(line, " - ");
 

@@ -139,10 +139,9 @@ int xc__record_read(xc_interface *xch, uint32_t domid, struct xc__record *rec)
 	f = fopen(path, "re");
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
-	while (fgets(line, sizeof(line), f)) {
+	while (xc__read_line(f, line, sizeof(line))) {
 		char *eq = strchr(line, '=');
 
-		line[strcspn(line, "\n")] = '\0';
 		if (eq) {
 			*eq = '\0';
 			parse_line(rec, line, eq + 1);
@@ -376,8 +375,7 @@ int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *re
 	if (reason)
 		*reason = -1;	/* records of older VMMs have none */
 	msg[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
+	while (xc__read_line(f, line, sizeof(line))) {
 		if (!strncmp(line, "status=", 7)) {
 			*status = atoi(line + 7);
 			have = true;
@@ -389,6 +387,24 @@ int xc__exit_record_read(xc_interface *xch, uint32_t domid, int *status, int *re
 	}
 	fclose(f);
 	return have ? 0 : -ENOENT;
+}
+
+bool xc__read_line(FILE *f, char *buf, size_t len)
+{
+	while (fgets(buf, len, f)) {
+		size_t n = strlen(buf);
+		int c;
+
+		if (n && buf[n - 1] == '\n') {
+			buf[n - 1] = '\0';
+			return true;
+		}
+		if (n + 1 < len || feof(f))
+			return true;	/* the last line, without a newline */
+		while ((c = getc(f)) != EOF && c != '\n')
+			;		/* too long: skip the rest, and the line */
+	}
+	return false;
 }
 
 void xc__exit_state(int status, unsigned int *state, unsigned int *reason)
