@@ -66,7 +66,8 @@ static int bad_image(struct verr *err, const char *path, const char *why)
 /* Read and check the image's trailer and XML: the XML in @xml (g_malloc'ed). */
 static int read_image(const char *path, struct save_trailer *t, char **xml, struct verr *err)
 {
-	autofd int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a client-named FIFO must not hold a worker until someone writes to it. */
+	autofd int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	g_autofree char *x = NULL;
 	char head[8];
 	uint8_t sum[32];
@@ -84,7 +85,8 @@ static int read_image(const char *path, struct save_trailer *t, char **xml, stru
 				 "truncated file)");
 	if (t->version != 1)
 		return bad_image(err, path, "trailer version unknown to this daemon");
-	if (t->xml_len == 0 || t->xml_len > 16 * 1024 * 1024 || t->stream_len > (uint64_t)st.st_size ||
+	if (t->xml_len == 0 || t->xml_len > 16 * 1024 * 1024 || t->stream_len < sizeof(head) ||
+	    t->stream_len > (uint64_t)st.st_size ||
 	    t->stream_len + t->xml_len + sizeof(*t) != (uint64_t)st.st_size)
 		return bad_image(err, path, "its lengths do not add up to the file's size "
 				 "(truncated or corrupt)");
@@ -97,6 +99,9 @@ static int read_image(const char *path, struct save_trailer *t, char **xml, stru
 	sha256(x, t->xml_len, sum);
 	if (memcmp(sum, t->xml_sha256, sizeof(sum)))
 		return bad_image(err, path, "its domain XML fails its checksum (corrupt)");
+	/* The parser would stop at a NUL: what it checks must be all the image holds. */
+	if (strlen(x) != t->xml_len)
+		return bad_image(err, path, "its domain XML contains a NUL byte");
 	*xml = g_steal_pointer(&x);
 	return 0;
 }
