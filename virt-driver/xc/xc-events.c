@@ -292,6 +292,36 @@ out:
 
 /* ---- recovery at start-up ---- */
 
+/*
+ * Does the status file @base (NAME.xml) agree with its content and the domains known so far?
+ * A damaged or stray file must not give a defined domain a second name, two domains one
+ * name, or a domain already found again a second VMM handle.
+ */
+static bool recover_consistent(struct xc_backend *xb, const char *base,
+			       const struct domus_domain_def *live, struct verr *err)
+{
+	g_autofree char *want = g_strconcat(live->name, ".xml", NULL);
+	bool ok = true;
+
+	if (strcmp(base, want) != 0)
+		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_DOMAIN,
+				"it describes domain '%s'", live->name), false;
+	g_mutex_lock(&xb->lock);
+	for (guint i = 0; i < xb->doms->len && ok; i++) {
+		struct xdom *o = xb->doms->pdata[i];
+		bool same_uuid = !memcmp(o->uuid, live->uuid, 16);
+
+		if (same_uuid != !strcmp(o->name, live->name) || (same_uuid && o->ctl)) {
+			verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_DOMAIN,
+				 "domain '%s' clashes with the known domain '%s'", live->name,
+				 o->name);
+			ok = false;
+		}
+	}
+	g_mutex_unlock(&xb->lock);
+	return ok;
+}
+
 /* A status file names a domain the old daemon ran: find its VMM again. */
 static void recover_one(struct xc_backend *xb, const char *path)
 {
@@ -306,8 +336,15 @@ static void recover_one(struct xc_backend *xb, const char *path)
 	xc_domain *ctl = NULL;
 	int r;
 
-	if (!g_file_get_contents(path, &xml, NULL, NULL) ||
-	    !(live = xb_parse(xb, xml, DOMUS_DEF_PARSE_STATUS, &err))) {
+	g_autoptr(GError) ge = NULL;
+	g_autofree char *base = g_path_get_basename(path);
+
+	if (!g_file_get_contents(path, &xml, NULL, &ge))
+		verr_set(&err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN, "%s", ge->message);
+	else if ((live = xb_parse(xb, xml, DOMUS_DEF_PARSE_STATUS, &err)) &&
+		 !recover_consistent(xb, base, live, &err))
+		g_clear_pointer(&live, domus_domain_def_free);
+	if (!live) {
 		g_warning("%s: unusable status file, removed: %s", path, err.message);
 		g_unlink(path);
 		return;
