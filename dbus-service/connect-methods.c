@@ -42,28 +42,19 @@ static GVariant *c_domain_create_xml(struct dsvc_call *call)
 
 static GVariant *c_domain_create_xml_with_files(struct dsvc_call *call)
 {
-	GUnixFDList *fdlist = g_dbus_message_get_unix_fd_list(
-		g_dbus_method_invocation_get_message(call->invocation));
-	g_autofree int *fds = NULL;
 	g_autoptr(GVariantIter) iter = NULL;
+	g_autofree int *fds = NULL;
 	const char *xml;
-	guint flags, n = 0;
-	gint32 h;
+	guint flags;
 	GVariant *ret;
+	int n;
 
 	g_variant_get(call->args, "(&sahu)", &xml, &iter, &flags);
-	fds = g_new0(int, g_variant_iter_n_children(iter) + 1);
-	while (g_variant_iter_next(iter, "h", &h)) {
-		if (!fdlist || h < 0 || h >= g_unix_fd_list_get_length(fdlist)) {
-			for (guint i = 0; i < n; i++)
-				close(fds[i]);
-			return dsvc_fail(call, "file descriptor index %d is not in the message", h);
-		}
-		fds[n++] = g_unix_fd_list_get(fdlist, h, NULL);
-	}
+	n = dsvc_take_fds(call, iter, &fds);
+	if (n < 0)
+		return NULL;
 	ret = dsvc_domain_result(call, virDomainCreateXMLWithFiles(call->conn, xml, n, fds, flags));
-	for (guint i = 0; i < n; i++)
-		close(fds[i]);
+	dsvc_close_fds(fds, n);
 	return ret;
 }
 

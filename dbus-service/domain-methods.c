@@ -79,27 +79,17 @@ XML_METHOD(d_update_device, virDomainUpdateDeviceFlags)
 
 static GVariant *d_create_with_files(struct dsvc_call *call)
 {
-	GUnixFDList *fdlist = g_dbus_message_get_unix_fd_list(
-		g_dbus_method_invocation_get_message(call->invocation));
 	g_autoptr(GVariantIter) iter = NULL;
 	g_autofree int *fds = NULL;
-	guint flags, n = 0;
-	gint32 h;
-	int r = -1;
+	guint flags;
+	int n, r;
 
 	g_variant_get(call->args, "(ahu)", &iter, &flags);
-	fds = g_new0(int, g_variant_iter_n_children(iter) + 1);
-	while (g_variant_iter_next(iter, "h", &h)) {
-		if (!fdlist || h < 0 || h >= g_unix_fd_list_get_length(fdlist)) {
-			dsvc_fail(call, "file descriptor index %d is not in the message", h);
-			goto out;
-		}
-		fds[n++] = g_unix_fd_list_get(fdlist, h, NULL);
-	}
+	n = dsvc_take_fds(call, iter, &fds);
+	if (n < 0)
+		return NULL;
 	r = virDomainCreateWithFiles(call->dom, n, fds, flags);
-out:
-	for (guint i = 0; i < n; i++)
-		close(fds[i]);
+	dsvc_close_fds(fds, n);
 	return dsvc_done(r);
 }
 

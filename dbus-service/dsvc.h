@@ -127,6 +127,8 @@ guint dsvc_flags_arg(struct dsvc_call *call);
 GVariant *dsvc_snapshot_list(struct dsvc_call *call, virDomainSnapshotPtr *snaps, int n);
 int dsvc_take_params(struct dsvc_call *call, GVariant *dict, virTypedParameterPtr *ret_params,
 		     int *ret_n);
+int dsvc_take_fds(struct dsvc_call *call, GVariantIter *handles, int **ret_fds);
+void dsvc_close_fds(int *fds, int n);
 
 /* config.c */
 int dsvc_config_load(struct dsvc_config *cfg, int *argc, char ***argv, GError **error);

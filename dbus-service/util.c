@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Object-path escaping and libvirt <-> GVariant conversions shared by the interfaces. */
 #include <string.h>
+#include <unistd.h>
 #include "dsvc.h"
 
 /* libvirt-dbus's escaping: [A-Za-z0-9] unchanged, any other byte as "_xx" (lowercase hex),
@@ -127,6 +128,45 @@ int dsvc_take_params(struct dsvc_call *call, GVariant *dict, virTypedParameterPt
 
 	g_variant_unref(dict);
 	return r;
+}
+
+/* The "ah" handles of a *WithFiles call -> fds of our own (dup'ed by GDBus), in order.
+ * Returns how many, or -1 with the call's error set (an index not in the message, or no
+ * fd left to dup); then none stays open. The caller closes them with dsvc_close_fds(). */
+int dsvc_take_fds(struct dsvc_call *call, GVariantIter *handles, int **ret_fds)
+{
+	GUnixFDList *list = g_dbus_message_get_unix_fd_list(
+		g_dbus_method_invocation_get_message(call->invocation));
+	int *fds = g_new0(int, g_variant_iter_n_children(handles) + 1);
+	int n = 0;
+	gint32 h;
+
+	while (g_variant_iter_next(handles, "h", &h)) {
+		g_autoptr(GError) gerr = NULL;
+
+		if (!list || h < 0 || h >= g_unix_fd_list_get_length(list)) {
+			dsvc_fail(call, "file descriptor index %d is not in the message", h);
+			goto fail;
+		}
+		fds[n] = g_unix_fd_list_get(list, h, &gerr);
+		if (fds[n] < 0) {
+			dsvc_fail(call, "file descriptor index %d: %s", h, gerr->message);
+			goto fail;
+		}
+		n++;
+	}
+	*ret_fds = fds;
+	return n;
+fail:
+	dsvc_close_fds(fds, n);
+	g_free(fds);
+	return -1;
+}
+
+void dsvc_close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
 
 static GVariant *param_value(virTypedParameterPtr p)

@@ -309,6 +309,42 @@ def test_domain_errors(client):
         expect_error(bad.GetXMLDesc, 0, contains="no domain at object path")
 
 
+
+def gio_call(env, path, iface, method, args, fds=()):
+    """A call through GDBus, which (unlike dbus-python) can send handle indices that point
+    past the message's fd list."""
+    from gi.repository import Gio
+    bus = Gio.DBusConnection.new_for_address_sync(
+        env.system.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+        Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+    fdlist = Gio.UnixFDList()
+    for fd in fds:
+        fdlist.append(fd)
+    try:
+        return bus.call_with_unix_fd_list_sync(busenv.SERVICE, path, iface, method, args,
+                                               None, Gio.DBusCallFlags.NONE, 5000, fdlist,
+                                               None)
+    finally:
+        bus.close_sync(None)
+
+
+def test_with_files_checks_fd_indices(env, client):
+    for path, iface, method, args in (
+            (DOM_PATH, "org.libvirt.Domain", "CreateWithFiles", "(ahu)"),
+            (busenv.TEST_PATH, "org.libvirt.Connect", "DomainCreateXMLWithFiles", "(sahu)")):
+        values = ([1, 7], 0) if args == "(ahu)" else (NEW_DOMAIN, [1, 7], 0)
+        r, w = os.pipe()
+        try:
+            with pytest.raises(GLib.Error) as e:
+                gio_call(env, path, iface, method, GLib.Variant(args, values), fds=(r, w))
+        finally:
+            os.close(r)
+            os.close(w)
+        assert ERR in e.value.message
+        assert "file descriptor index 7 is not in the message" in e.value.message
+    # the service closed what it had taken and still answers
+    assert client.connect.DomainLookupByName("test") == DOM_PATH
+
 def test_snapshots(client):
     d, _ = client.domain()
     path = d.SnapshotCreateXML("<domainsnapshot><name>snap 1</name></domainsnapshot>", 0)
