@@ -13,150 +13,15 @@ VMM with on_crash=preserve, ACPI shutdown, autostart at daemon start, undefine.
 The suite's domain XML is ordinary: nothing test-only (an ELF kernel is what libxc boots
 for tiny guests).
 """
-import argparse
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--virtdomusd", required=True)
-ap.add_argument("--vmm", required=True)
-ap.add_argument("--schemas", required=True)
-ap.add_argument("--guest", required=True)
-args = ap.parse_args()
-args.guest = os.path.abspath(args.guest)
+sys.dont_write_bytecode = True  # nothing written into the source tree
+from e2elib import E, connect, expect_error, expect_event, fail, ok, start_daemon, until, \
+    vmm_pid, work, xml  # noqa: E402
+import e2elib  # noqa: E402
 
-
-def skip(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(77)
-
-
-try:
-    import libvirt
-except ImportError:
-    skip("no python3-libvirt")
-if os.geteuid() != 0:
-    skip("needs root (the domains' cgroups and /dev/kvm)")
-if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-    skip("no /dev/kvm")
-
-work = tempfile.mkdtemp(prefix="quick-test.")
-sock = f"{work}/virtdomusd-sock"
-uri = f"domus+unix:///system?socket={sock}"
-env = dict(os.environ, DOMUS_RUN_DIR=f"{work}/run", DOMUS_VMM=args.vmm,
-           DOMUS_SCHEMA_DIR=args.schemas)
-os.makedirs(f"{work}/defs")
-with open(f"{work}/conf", "w") as f:
-    f.write(f"[virtdomusd]\ndomain_dir = {work}/defs\n")
-daemon = None
-ntest = 0
-
-
-def start_daemon():
-    global daemon
-    if os.path.exists(sock):    # left by a killed daemon: wait for the new one's
-        os.unlink(sock)
-    daemon = subprocess.Popen([args.virtdomusd, "--system", "--verbose", "--socket-dir", work,
-                               "--pidfile", f"{work}/pid", "--config", f"{work}/conf"],
-                              stdout=subprocess.DEVNULL,
-                              stderr=open(f"{work}/daemon.log", "a"), env=env)
-    until(lambda: os.path.exists(sock) or daemon.poll() is not None, 10, "the socket")
-    if daemon.poll() is not None:
-        fail("virtdomusd exited at start")
-
-
-def cleanup():
-    for rec in (os.listdir(f"{work}/run") if os.path.isdir(f"{work}/run") else []):
-        try:
-            for line in open(f"{work}/run/{rec}/domain"):
-                if line.startswith("pid="):
-                    os.kill(int(line[4:]), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
-    if daemon and daemon.poll() is None:
-        daemon.kill()
-    shutil.rmtree(work, ignore_errors=True)
-
-
-def fail(msg):
-    print(f"not ok {ntest + 1} - {msg}")
-    print("# daemon log:")
-    for line in open(f"{work}/daemon.log").readlines()[-30:]:
-        print("# " + line.rstrip())
-    cleanup()
-    sys.exit(1)
-
-
-def ok(what):
-    global ntest
-    ntest += 1
-    print(f"ok {ntest} - {what}", flush=True)
-
-
-def until(cond, seconds, what):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
-
-
-def xml(name, extra=""):
-    return f"""<domain type='kvm'>
-  <name>{name}</name>
-  <memory unit='MiB'>32</memory>
-  <vcpu>2</vcpu>
-  <os><type>hvm</type><kernel>{args.guest}</kernel></os>
-  <features><acpi/></features>
-  {extra}
-  <devices><serial type='pty'/><memballoon model='none'/></devices>
-</domain>"""
-
-
-libvirt.virEventRegisterDefaultImpl()
-threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                 daemon=True).start()
-events = []
-
-
-def connect():
-    c = libvirt.open(uri)
-    c.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                             lambda c, d, e, det, o: events.append((d.name(), e, det)), None)
-    return c
-
-
-def expect_event(name, event, detail):
-    until(lambda: (name, event, detail) in events, 20, f"event {event}/{detail} of {name}")
-
-
-def expect_error(code, fn, *a):
-    try:
-        fn(*a)
-    except libvirt.libvirtError as e:
-        if e.get_error_code() != code:
-            fail(f"{fn.__name__}: code {e.get_error_code()} ({e}), expected {code}")
-        return
-    fail(f"{fn.__name__} succeeded")
-
-
-E = libvirt
-
-
-def excepthook(kind, value, tb):
-    import traceback
-    traceback.print_exception(kind, value, tb)
-    fail(f"{kind.__name__}: {value}")
-
-
-sys.excepthook = excepthook
 print("1..11")
 start_daemon()
 conn = connect()
@@ -199,8 +64,8 @@ if tr.isPersistent():
 ids = {"q1": dom.ID(), "q2": tr.ID()}
 ok("createXML: a transient domain")
 
-daemon.kill()
-daemon.wait()
+e2elib.daemon.kill()
+e2elib.daemon.wait()
 start_daemon()
 conn = connect()
 running = {d.name(): d.ID() for d in conn.listAllDomains(E.VIR_CONNECT_LIST_DOMAINS_ACTIVE)}
@@ -212,8 +77,7 @@ expect_event("q2", E.VIR_DOMAIN_EVENT_SUSPENDED, 0)
 tr.resume()
 ok("daemon SIGKILLed and restarted: both domains found again, same ids, controllable")
 
-pid = int([line for line in open(f"{work}/run/{ids['q2']}/domain")
-           if line.startswith("pid=")][0][4:])
+pid = vmm_pid(ids["q2"])
 os.kill(pid, signal.SIGKILL)
 expect_event("q2", E.VIR_DOMAIN_EVENT_CRASHED, 0)
 if tr.state() != [E.VIR_DOMAIN_CRASHED, E.VIR_DOMAIN_CRASHED_PANICKED]:
@@ -225,10 +89,9 @@ ok("a killed VMM with on_crash=preserve: crashed (panicked) until destroyed, the
 
 q3 = conn.createXML(xml("q3"), 0)
 q3id = q3.ID()
-daemon.kill()
-daemon.wait()
-pid = int([line for line in open(f"{work}/run/{q3id}/domain")
-           if line.startswith("pid=")][0][4:])
+e2elib.daemon.kill()
+e2elib.daemon.wait()
+pid = vmm_pid(q3id)
 os.kill(pid, signal.SIGKILL)
 until(lambda: not os.path.exists(f"/proc/{pid}"), 10, "the VMM's death")
 start_daemon()
@@ -250,8 +113,8 @@ if [f for f in os.listdir(f"{work}/run/virtdomusd") if f.endswith(".xml")] or os
 ok("ACPI shutdown: the guest powered off, shut off (shutdown), status file and registry gone")
 
 dom.setAutostart(1)
-daemon.send_signal(signal.SIGTERM)
-if daemon.wait(10) != 0:
+e2elib.daemon.send_signal(signal.SIGTERM)
+if e2elib.daemon.wait(10) != 0:
     fail("virtdomusd did not exit 0 on SIGTERM")
 start_daemon()
 conn = connect()
@@ -265,6 +128,6 @@ dom.undefine()
 if conn.listAllDomains() or os.listdir(f"{work}/defs/autostart"):
     fail("domains or autostart links left")
 ok("destroy, undefine")
-daemon.send_signal(signal.SIGTERM)
-daemon.wait(10)
-cleanup()
+e2elib.daemon.send_signal(signal.SIGTERM)
+e2elib.daemon.wait(10)
+e2elib.cleanup()

@@ -3,123 +3,23 @@
 
   save-test.py --virtdomusd PATH --vmm PATH --schemas DIR --guest test-control-guest.elf
 
-The same set-up as quick-test.py (private sockets, python3-libvirt, the tiny ELF test
-guest of tests/kvm on the host's /dev/kvm): save and restore with their lifecycle events and
+The same set-up as quick-test.py, shared in e2elib.py (private sockets, python3-libvirt,
+the tiny ELF test guest of tests/kvm on the host's /dev/kvm): save and restore with their lifecycle events and
 state reasons, a save taken paused comes back paused, save-image-dumpxml, foreign,
 truncated and corrupted images refused with libvirt errors, managed save (flag in listings,
 start resumes from it and consumes it, managedsave-remove, start --force-boot), a transient
 domain saved and restored, job info from a second connection while a save runs, and an
 abort with no job. It also runs the stock virsh for save/restore/dominfo.
 """
-import argparse
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--virtdomusd", required=True)
-ap.add_argument("--vmm", required=True)
-ap.add_argument("--schemas", required=True)
-ap.add_argument("--guest", required=True)
-args = ap.parse_args()
-args.guest = os.path.abspath(args.guest)
-
-
-def skip(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(77)
-
-
-try:
-    import libvirt
-except ImportError:
-    skip("no python3-libvirt")
-if os.geteuid() != 0:
-    skip("needs root (the domains' cgroups and /dev/kvm)")
-if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-    skip("no /dev/kvm")
-
-E = libvirt
-work = tempfile.mkdtemp(prefix="save-test.")
-sock = f"{work}/virtdomusd-sock"
-uri = f"domus+unix:///system?socket={sock}"
-env = dict(os.environ, DOMUS_RUN_DIR=f"{work}/run", DOMUS_VMM=args.vmm,
-           DOMUS_SCHEMA_DIR=args.schemas)
-os.makedirs(f"{work}/defs")
-with open(f"{work}/conf", "w") as f:
-    f.write(f"[virtdomusd]\ndomain_dir = {work}/defs\n")
-ntest = 0
-daemon = subprocess.Popen([args.virtdomusd, "--system", "--verbose", "--socket-dir", work,
-                           "--pidfile", f"{work}/pid", "--config", f"{work}/conf"],
-                          stdout=subprocess.DEVNULL, stderr=open(f"{work}/daemon.log", "a"),
-                          env=env)
-
-
-def cleanup():
-    for rec in (os.listdir(f"{work}/run") if os.path.isdir(f"{work}/run") else []):
-        try:
-            for line in open(f"{work}/run/{rec}/domain"):
-                if line.startswith("pid="):
-                    os.kill(int(line[4:]), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
-    if daemon.poll() is None:
-        daemon.kill()
-    shutil.rmtree(work, ignore_errors=True)
-
-
-def fail(msg):
-    print(f"not ok {ntest + 1} - {msg}")
-    for line in open(f"{work}/daemon.log").readlines()[-30:]:
-        print("# " + line.rstrip())
-    cleanup()
-    sys.exit(1)
-
-
-def ok(what):
-    global ntest
-    ntest += 1
-    print(f"ok {ntest} - {what}", flush=True)
-
-
-def until(cond, seconds, what):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    fail(f"timed out waiting for {what}")
-
-
-def xml(name, mem_mib=32):
-    return f"""<domain type='kvm'>
-  <name>{name}</name>
-  <memory unit='MiB'>{mem_mib}</memory>
-  <vcpu>2</vcpu>
-  <os><type>hvm</type><kernel>{args.guest}</kernel></os>
-  <features><acpi/></features>
-  <devices><serial type='pty'/><memballoon model='none'/></devices>
-</domain>"""
-
-
-def expect_event(name, event, detail):
-    until(lambda: (name, event, detail) in events, 20, f"event {event}/{detail} of {name}")
-    events.remove((name, event, detail))
-
-
-def expect_error(code, text, fn, *a):
-    try:
-        fn(*a)
-    except libvirt.libvirtError as e:
-        if e.get_error_code() != code or text not in str(e):
-            fail(f"{fn.__name__}: code {e.get_error_code()} ({e}), expected {code} '{text}'")
-        return
-    fail(f"{fn.__name__} succeeded")
+sys.dont_write_bytecode = True  # nothing written into the source tree
+from e2elib import E, cleanup, connect, expect_error, expect_event, fail, libvirt, ok, \
+    start_daemon, until, uri, work, xml  # noqa: E402
 
 
 def virsh(*a):
@@ -129,21 +29,8 @@ def virsh(*a):
     return r.stdout
 
 
-def excepthook(kind, value, tb):
-    import traceback
-    traceback.print_exception(kind, value, tb)
-    fail(f"{kind.__name__}: {value}")
-
-
-sys.excepthook = excepthook
-until(lambda: os.path.exists(sock) or daemon.poll() is not None, 10, "the socket")
-libvirt.virEventRegisterDefaultImpl()
-threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                 daemon=True).start()
-events = []
-conn = libvirt.open(uri)
-conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-                            lambda c, d, e, det, o: events.append((d.name(), e, det)), None)
+start_daemon()
+conn = connect()
 print("1..10")
 
 dom = conn.defineXML(xml("s1"))
@@ -166,7 +53,7 @@ expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_RESTOR
 if dom.state() != [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_RESTORED] or \
         conn.lookupByName("s1").ID() <= 0:
     fail(f"state after restore: {dom.state()}")
-expect_error(E.VIR_ERR_OPERATION_INVALID, "already running", conn.restore, img)
+expect_error(E.VIR_ERR_OPERATION_INVALID, conn.restore, img, text="already running")
 dom.suspend()
 dom.resume()
 ok("restore: started (restored), running (restored), controllable; a second restore refused")
@@ -189,23 +76,23 @@ ok("a paused domain's image restores paused; restore --paused")
 
 with open(f"{work}/foreign", "wb") as f:
     f.write(os.urandom(100000))
-expect_error(E.VIR_ERR_OPERATION_INVALID, "not a Domus domain save image", conn.restore,
-             f"{work}/foreign")
+expect_error(E.VIR_ERR_OPERATION_INVALID, conn.restore, f"{work}/foreign",
+             text="not a Domus domain save image")
 dom.save(img)
 data = open(img, "rb").read()
 with open(f"{work}/trunc", "wb") as f:
     f.write(data[:len(data) // 2] + data[-72:])
-expect_error(E.VIR_ERR_OPERATION_INVALID, "do not add up", conn.restore, f"{work}/trunc")
+expect_error(E.VIR_ERR_OPERATION_INVALID, conn.restore, f"{work}/trunc", text="do not add up")
 bad = bytearray(data)
 bad[data.index(b"<name>s1") + 1] ^= 1
 with open(f"{work}/bad", "wb") as f:
     f.write(bad)
-expect_error(E.VIR_ERR_OPERATION_INVALID, "checksum", conn.restore, f"{work}/bad")
-expect_error(E.VIR_ERR_SYSTEM_ERROR, "No such file", conn.restore, f"{work}/none")
-expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", dom.save, img)
+expect_error(E.VIR_ERR_OPERATION_INVALID, conn.restore, f"{work}/bad", text="checksum")
+expect_error(E.VIR_ERR_SYSTEM_ERROR, conn.restore, f"{work}/none", text="No such file")
+expect_error(E.VIR_ERR_OPERATION_INVALID, dom.save, img, text="not running")
 conn.restore(img)
-expect_error(E.VIR_ERR_SYSTEM_ERROR, "cannot create the save image", dom.save,
-             f"{work}/no/such/dir")
+expect_error(E.VIR_ERR_SYSTEM_ERROR, dom.save, f"{work}/no/such/dir",
+             text="cannot create the save image")
 if dom.state()[0] != E.VIR_DOMAIN_RUNNING:
     fail(f"a refused save stopped the domain: {dom.state()}")
 dom.destroy()
@@ -237,7 +124,7 @@ if dom.hasManagedSaveImage(0):
 dom.create()
 expect_event("s1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
 dom.managedSave(0)
-expect_error(E.VIR_ERR_OPERATION_INVALID, "managed save image exists", dom.undefine)
+expect_error(E.VIR_ERR_OPERATION_INVALID, dom.undefine, text="managed save image exists")
 virsh("undefine", "s1", "--managed-save")
 if os.path.exists(f"{work}/defs/save/s1.save"):
     fail("undefine --managed-save left the image")
@@ -254,11 +141,11 @@ conn.restore(f"{work}/t1.save")
 tr = conn.lookupByName("t1")
 if tr.isPersistent() or not tr.isActive():
     fail("the restored transient domain")
-expect_error(E.VIR_ERR_OPERATION_INVALID, "transient", tr.managedSave, 0)
+expect_error(E.VIR_ERR_OPERATION_INVALID, tr.managedSave, 0, text="transient")
 tr.destroy()
 ok("a transient domain: gone after save, back (transient) after restore; no managedsave")
 
-big = conn.defineXML(xml("big", 1024))
+big = conn.defineXML(xml("big", mem_mib=1024))
 big.create()
 c2 = libvirt.open(uri)
 seen = []
@@ -285,8 +172,9 @@ if not seen or bad:
     fail(f"job info during the save: {len(seen)} answers, failed: {bad[:3]}")
 if not any(isinstance(s, list) and s[0] == E.VIR_DOMAIN_JOB_UNBOUNDED for s in seen):
     print(f"# no running job caught by {len(seen)} polls (the save was too quick)")
-expect_error(E.VIR_ERR_OPERATION_INVALID, "not running", c2.lookupByName("big").abortJob)
-expect_error(E.VIR_ERR_OPERATION_INVALID, "no job is active", c2.lookupByName("s1").abortJob)
+expect_error(E.VIR_ERR_OPERATION_INVALID, c2.lookupByName("big").abortJob, text="not running")
+expect_error(E.VIR_ERR_OPERATION_INVALID, c2.lookupByName("s1").abortJob,
+             text="no job is active")
 ok(f"job info from a second connection during a save ({len(seen)} answers, none failed)")
 
 # A save into a FIFO drained at 10 KB/s stays in progress for seconds: domjobinfo and
