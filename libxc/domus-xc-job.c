@@ -134,9 +134,13 @@ static int migrate_opts(int argc, char **argv, unsigned int *which, xc_migrate_p
 		char *end;
 
 		if (c == 'd') {
-			p->max_downtime_ms = strtoul(optarg, &end, 10);
-			if (*end || !p->max_downtime_ms)
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !v || optarg[0] == '-' || v > UINT32_MAX)
 				return -1;
+			p->max_downtime_ms = v;
 			*which |= XC_MIGRATE_SET_DOWNTIME;
 		} else if (c == 'b') {
 			if (xc_parse_size(optarg, &p->bandwidth))

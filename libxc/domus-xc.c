@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -334,9 +335,13 @@ static int run(xc_interface *xch, xc_domain *dom, const char *verb, int argc, ch
 	}
 	if (!strcmp(verb, "vcpu-pin") && argc == 2) {
 		char *end;
-		unsigned long v = strtoul(argv[0], &end, 10);
+		unsigned long v;
 
-		if (*end || !*argv[0] || parse_cpus(argv[1], &set)) {
+		errno = 0;
+		v = strtoul(argv[0], &end, 10);
+		/* strtoul takes "-1" and wraps; a cast would turn 4294967296 into vCPU 0. */
+		if (errno || *end || !*argv[0] || argv[0][0] == '-' || v > UINT_MAX ||
+		    parse_cpus(argv[1], &set)) {
 			fprintf(stderr, "domus-xc: vcpu-pin: expected VCPU and CPUS (all, 0-3,6)\n");
 			return USAGE;
 		}
