@@ -172,7 +172,9 @@ static char *format_pin(unsigned int vcpu, const cpu_set_t *set)
 
 int restart_exec(struct vm *vm, int argc, char **argv)
 {
-	char **nargv = calloc(argc + nr_captured + 1, sizeof(*nargv));
+	char **nargv = calloc(argc + nr_captured + 3, sizeof(*nargv));
+	char mem[40], vcpus[24];
+	bool restored = false;
 	cpu_set_t all;
 	int n = 0;
 
@@ -182,10 +184,23 @@ int restart_exec(struct vm *vm, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--paused"))
 			continue;
-		if (i && (opt_value(argv, &i, "--vcpu-pin") || opt_value(argv, &i, "--restore") ||
-			  opt_value(argv, &i, "--incoming")))
+		if (i && opt_value(argv, &i, "--vcpu-pin"))
 			continue;
+		if (i && (opt_value(argv, &i, "--restore") || opt_value(argv, &i, "--incoming"))) {
+			restored = true;
+			continue;
+		}
 		nargv[n++] = argv[i];
+	}
+	/*
+	 * A restored machine took its size from the stream, where --memory and --vcpus may be
+	 * left out: the rebooted one keeps it (the last option wins, and any given matched).
+	 */
+	if (restored) {
+		snprintf(mem, sizeof(mem), "--memory=%lluK", (unsigned long long)(vm->mem_size >> 10));
+		snprintf(vcpus, sizeof(vcpus), "--vcpus=%u", vm->nr_vcpus);
+		nargv[n++] = mem;
+		nargv[n++] = vcpus;
 	}
 	for (unsigned int v = 0; v < nr_captured; v++)
 		if (CPU_COUNT(&captured[v]) && !CPU_EQUAL(&captured[v], &all))
