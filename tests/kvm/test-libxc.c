@@ -1503,6 +1503,29 @@ static void check_stale_records(void)
 	       "destroy does not signal it)\n");
 }
 
+/* A line longer than the reader's buffer is skipped whole: its tail is no line of its own. */
+static void check_overlong_record_line(void)
+{
+	char text[2048];
+	xc_domain *dom;
+	int n;
+
+	/* The reader takes 511 octets at a time: "name=evil" would start the second piece. */
+	n = snprintf(text, sizeof(text), "domid=79\nname=good\nuuid=6b1d2f10-0001-4000-8000-"
+		     "00000000007c\npid=%d\npid_start=1\nram=16777216\nvcpus=1\nnote=",
+		     (int)getpid());
+	memset(text + n, 'x', 511 - strlen("note="));
+	n += 511 - (int)strlen("note=");
+	snprintf(text + n, sizeof(text) - n, "name=evil\nvcpus=1\n");
+	write_record(79, text);
+	XC_OK(xc_domain_open(xch, 79, &dom));
+	TEST_ASSERT(!strcmp(xc_domain_name(dom), "good"), "an overlong line's tail was read as "
+		    "a line: the name is %s", xc_domain_name(dom));
+	XC_OK(xc_domain_destroy(xch, dom));
+	xc_domain_close(xch, dom);
+	printf("ok: an overlong record line is skipped whole\n");
+}
+
 /* A VMM that stopped answering (SIGSTOP): calls time out, nothing hangs, destroy ends it. */
 static void check_hung_vmm(void)
 {
@@ -1715,6 +1738,7 @@ int main(int argc, char **argv)
 	check_connect_handle();
 	check_concurrent_create();
 	check_stale_records();
+	check_overlong_record_line();
 	check_hung_vmm();
 	check_other_protocol();
 
