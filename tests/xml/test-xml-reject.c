@@ -6,6 +6,8 @@
  * and the error must have that code and a message containing that text.
  */
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "xml-test.h"
 
@@ -76,6 +78,28 @@ static void test_api_errors(void)
 	CHECK(!domus_domain_def_parse_file(t_schema(), "/nonexistent/x.xml", 0, &err));
 	CHECK(err && strstr(err->message, "/nonexistent/x.xml"));
 	domus_error_clear(&err);
+
+	/* a device or a FIFO would block or never end: refused before any read */
+	CHECK(!domus_domain_def_parse_file(t_schema(), "/dev/zero", 0, &err));
+	CHECK(err && strstr(err->message, "'/dev/zero': not a regular file"));
+	domus_error_clear(&err);
+	{
+		g_autofree char *dir = g_dir_make_tmp("xml-reject-XXXXXX", NULL);
+		g_autofree char *fifo = g_build_filename(dir, "fifo.xml", NULL);
+		g_autofree char *file = g_build_filename(dir, "big.xml", NULL);
+
+		CHECK(dir && mkfifo(fifo, 0600) == 0);
+		CHECK(!domus_domain_def_parse_file(t_schema(), fifo, 0, &err));
+		CHECK(err && strstr(err->message, "not a regular file"));
+		domus_error_clear(&err);
+		CHECK(g_file_set_contents(file, big, n, NULL));
+		CHECK(!domus_domain_def_parse_file(t_schema(), file, 0, &err));
+		CHECK(err && err->code == VIR_ERR_XML_ERROR && strstr(err->message, "more than"));
+		domus_error_clear(&err);
+		g_unlink(fifo);
+		g_unlink(file);
+		g_rmdir(dir);
+	}
 
 	CHECK(domus_domain_name_check("ok name", true, NULL) == 0);
 	CHECK(domus_domain_name_check("tab\there", true, &err) < 0);

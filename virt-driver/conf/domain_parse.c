@@ -4,7 +4,9 @@
  * make (ranges across elements, duplicates, units), each naming the line. */
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
@@ -616,32 +618,72 @@ struct domus_domain_def *domus_domain_def_parse_string(const struct domus_schema
 	return def;
 }
 
-struct domus_domain_def *domus_domain_def_parse_file(const struct domus_schema *schema,
-						      const char *path, unsigned int flags,
-						      struct domus_error **err)
+/* The whole of @path as a string, through one fd: only a regular file, never more than the
+ * XML limit (a FIFO or /dev/zero would otherwise block or fill memory), no NUL inside. */
+static char *read_xml_file(const char *path, struct domus_error **err)
 {
 	g_autofree char *xml = NULL;
-	g_autoptr(GError) gerr = NULL;
-	struct domus_domain_def *def;
+	size_t cap, len = 0;
 	struct stat sb;
-	gsize len;
+	int fd;
 
-	/* refuse a huge file before reading it */
-	if (stat(path, &sb) == 0 && sb.st_size > DOMUS_DOMAIN_XML_MAX) {
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		domus_error_set_errno(err, VIR_FROM_CONF, errno, "cannot open '%s'", path);
+		return NULL;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
 		domus_error_set(err, VIR_FROM_CONF, VIR_ERR_XML_ERROR,
-				"'%s': %lld bytes, more than the %d allowed for domain XML", path,
-				(long long)sb.st_size, DOMUS_DOMAIN_XML_MAX);
+				"'%s': not a regular file", path);
+		close(fd);
 		return NULL;
 	}
-	if (!g_file_get_contents(path, &xml, &len, &gerr)) {
-		domus_error_set(err, VIR_FROM_CONF, VIR_ERR_OPERATION_FAILED, "%s", gerr->message);
+	/* reading one byte past what fstat said (or the limit) tells a file that is too big */
+	cap = MIN(sb.st_size, DOMUS_DOMAIN_XML_MAX) + 1;
+	xml = g_malloc(cap + 1);
+	while (len < cap) {
+		ssize_t r = read(fd, xml + len, cap - len);
+
+		if (r == 0)
+			break;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			domus_error_set_errno(err, VIR_FROM_CONF, errno, "cannot read '%s'", path);
+			close(fd);
+			return NULL;
+		}
+		len += r;
+	}
+	close(fd);
+	if (len == cap) {
+		if (sb.st_size > DOMUS_DOMAIN_XML_MAX)
+			domus_error_set(err, VIR_FROM_CONF, VIR_ERR_XML_ERROR,
+					"'%s': %lld bytes, more than the %d allowed for domain XML",
+					path, (long long)sb.st_size, DOMUS_DOMAIN_XML_MAX);
+		else
+			domus_error_set(err, VIR_FROM_CONF, VIR_ERR_XML_ERROR,
+					"'%s': grew while it was read", path);
 		return NULL;
 	}
+	xml[len] = '\0';
 	if (strlen(xml) != len) {
 		domus_error_set(err, VIR_FROM_CONF, VIR_ERR_XML_ERROR,
 				"'%s': contains a NUL byte", path);
 		return NULL;
 	}
+	return g_steal_pointer(&xml);
+}
+
+struct domus_domain_def *domus_domain_def_parse_file(const struct domus_schema *schema,
+						      const char *path, unsigned int flags,
+						      struct domus_error **err)
+{
+	g_autofree char *xml = read_xml_file(path, err);
+	struct domus_domain_def *def;
+
+	if (!xml)
+		return NULL;
 	def = domus_domain_def_parse_string(schema, xml, flags, err);
 	if (!def)
 		domus_error_prefix(err, "'%s': ", path);
