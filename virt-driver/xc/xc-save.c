@@ -63,6 +63,15 @@ static int bad_image(struct verr *err, const char *path, const char *why)
 			"%s is not a Domus domain save image: %s", path, why);
 }
 
+/* libvirt clients send absolute paths: a relative one would name a file in our cwd. */
+static int need_absolute(const char *path, struct verr *err)
+{
+	if (g_path_is_absolute(path))
+		return 0;
+	return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+			"the save image path '%s' is not absolute", path);
+}
+
 /* Read and check the image's trailer and XML: the XML in @xml (g_malloc'ed). */
 static int read_image(const char *path, struct save_trailer *t, char **xml, struct verr *err)
 {
@@ -245,9 +254,8 @@ static int do_save(struct xc_backend *xb, const uint8_t *uuid, const char *path,
 static int xb_save(struct domain_backend *b, const uint8_t *uuid, const char *path,
 		   unsigned int flags, struct verr *err)
 {
-	if (!g_path_is_absolute(path))
-		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
-				"the save image path '%s' is not absolute", path);
+	if (need_absolute(path, err) < 0)
+		return -1;
 	return do_save(xb_of(b), uuid, path, flags, false, err);
 }
 
@@ -321,7 +329,8 @@ static int xb_restore(struct domain_backend *b, const char *path, unsigned int f
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 				"unsupported flags (0x%x) in function virDomainRestoreFlags",
 				flags & ~ok);
-	if (read_image(path, &t, &xml, err) < 0 || !(def = xb_parse(xb, xml, 0, err)) ||
+	if (need_absolute(path, err) < 0 || read_image(path, &t, &xml, err) < 0 ||
+	    !(def = xb_parse(xb, xml, 0, err)) ||
 	    !(xd = restore_target(xb, def, &added, err)))
 		return -1;
 	paused = flags & VIR_DOMAIN_SAVE_PAUSED ||
@@ -408,6 +417,8 @@ static int xb_save_image_xml(struct domain_backend *b, const char *path, unsigne
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 				"unsupported flags (0x%x) in function "
 				"virDomainSaveImageGetXMLDesc", flags & ~1u);
+	if (need_absolute(path, err) < 0)
+		return -1;
 	return read_image(path, &t, xml, err);
 }
 
