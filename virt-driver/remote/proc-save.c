@@ -9,15 +9,23 @@
 
 #define VIR_DOMAIN_SAVE_BYPASS_CACHE 1u
 
+/* A replacement XML (virsh --xml, save-image-define) is not supported: say so. */
+static int refuse_dxml(const char *dxml, struct verr *err)
+{
+	if (!dxml)
+		return 0;
+	return verr_set(err, VERR_ARGUMENT_UNSUPPORTED, VERR_FROM_DOMAIN,
+			"a replacement domain XML for the saved image is not supported");
+}
+
 static int save_common(struct remote_call *call, const rp_nonnull_domain *w, const char *to,
 		       const char *dxml, unsigned int flags, struct verr *err)
 {
 	struct domain_summary s;
 
 	NEED_OP(call, save, err);
-	if (dxml)
-		return verr_set(err, VERR_ARGUMENT_UNSUPPORTED, VERR_FROM_DOMAIN,
-				"a replacement domain XML for the saved image is not supported");
+	if (refuse_dxml(dxml, err) < 0)
+		return -1;
 	if (remote_lookup(call, w, &s, err) < 0)
 		return -1;
 	/* Bypassing the page cache is a hint; the VMM writes and syncs in large blocks. */
@@ -44,9 +52,8 @@ static int restore_common(struct remote_call *call, const char *from, const char
 			  unsigned int flags, struct verr *err)
 {
 	NEED_OP(call, restore, err);
-	if (dxml)
-		return verr_set(err, VERR_ARGUMENT_UNSUPPORTED, VERR_FROM_DOMAIN,
-				"a replacement domain XML for the saved image is not supported");
+	if (refuse_dxml(dxml, err) < 0)
+		return -1;
 	return be(call)->ops->restore(be(call), from, flags & ~VIR_DOMAIN_SAVE_BYPASS_CACHE, err);
 }
 
