@@ -305,7 +305,8 @@ static bool recover_consistent(struct xc_backend *xb, const char *base,
 
 	if (strcmp(base, want) != 0)
 		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_DOMAIN,
-				"it describes domain '%s'", live->name), false;
+				"it describes domain '%s', not the one its file name says",
+				live->name), false;
 	g_mutex_lock(&xb->lock);
 	for (guint i = 0; i < xb->doms->len && ok; i++) {
 		struct xdom *o = xb->doms->pdata[i];
