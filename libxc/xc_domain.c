@@ -673,14 +673,6 @@ int xc_domain_subscribe(xc_interface *xch, xc_domain *dom)
 	return ret;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A VMM that closed our connection for good is exiting: give it a second to be gone. */
 static bool vmm_gone_soon(const xc_domain *dom)
 {
@@ -697,13 +689,13 @@ static bool vmm_gone_soon(const xc_domain *dom)
 int xc_domain_wait_event(xc_interface *xch, xc_domain *dom, int timeout_ms,
 			 xc_domain_event *ev)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = xc__deadline_after(timeout_ms);
 	struct xc__event *e;
 
 	if (!dom->subscribed)
 		return xc__error(xch, -EINVAL, "wait for an event: not subscribed");
 	while (!dom->events) {
-		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int64_t left = deadline < 0 ? -1 : deadline - xc__now_ms();
 		int ret;
 
 		if (deadline >= 0 && left < 0)

@@ -134,14 +134,6 @@ int xc_domain_migrate_set(xc_interface *xch, xc_domain *dom, unsigned int which,
 			     -1, NULL, 0);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The VMM serves its control socket only once the migration arrived. Knock once (a HELLO
  * on a connection of our own) and wait for the answer, or for the VMM to end: its pidfd
@@ -157,14 +149,14 @@ static int knock(xc_domain *dom, int timeout_ms)
 	int fd __close = xc__connect(dom->control_path);
 	int pfd __close = (int)syscall(SYS_pidfd_open, dom->pid, 0);
 	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = xc__deadline_after(timeout_ms);
 
 	if (fd < 0 || !xc__process_alive(dom->pid, dom->pid_start))
 		return -ESRCH;
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) != sizeof(hello))
 		return -ESRCH;
 	for (;;) {
-		int left = deadline < 0 ? 100 : (int)(deadline - now_ms());
+		int left = deadline < 0 ? 100 : (int)(deadline - xc__now_ms());
 		int n = poll(p, pfd >= 0 ? 2 : 1, left < 0 ? 0 : pfd < 0 && left > 100 ? 100 : left);
 
 		if (n < 0 && errno == EINTR)
@@ -177,7 +169,7 @@ static int knock(xc_domain *dom, int timeout_ms)
 			return xc__process_alive(dom->pid, dom->pid_start) ? 0 : -ESRCH;
 		if (!xc__process_alive(dom->pid, dom->pid_start))
 			return -ESRCH;
-		if (deadline >= 0 && now_ms() >= deadline)
+		if (deadline >= 0 && xc__now_ms() >= deadline)
 			return -ETIMEDOUT;
 	}
 }

@@ -138,6 +138,11 @@ int xc__cgroup_get_credit(xc_interface *xch, const char *path, xc_sched_credit *
 /* Connect (again) to the domain's control socket and say hello. */
 int xc__domain_connect_fd(xc_interface *xch, xc_domain *dom);
 
+/* CLOCK_MONOTONIC in milliseconds: the clock of every deadline in libxc. */
+int64_t xc__now_ms(void);
+/* The deadline @timeout_ms from now on that clock, or -1 for none (@timeout_ms < 0). */
+int64_t xc__deadline_after(int timeout_ms);
+
 /* Connect to @path; Return: a connected, close-on-exec, non-blocking socket or -errno. */
 int xc__connect(const char *path);
 

@@ -31,7 +31,7 @@ static void msg_dispose(struct msg *m)
 	m->body = NULL;
 }
 
-static int64_t now_ms(void)
+int64_t xc__now_ms(void)
 {
 	struct timespec ts;
 
@@ -39,16 +39,16 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t deadline_after(int timeout_ms)
+int64_t xc__deadline_after(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : xc__now_ms() + timeout_ms;
 }
 
 /* Wait for @events on @fd until @deadline (-1: forever). Return: 0, -ETIMEDOUT, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int64_t left = deadline < 0 ? -1 : deadline - xc__now_ms();
 		struct pollfd p = { .fd = fd, .events = events };
 		int n;
 
@@ -359,7 +359,7 @@ static int call_once(xc_interface *xch, xc_domain *dom, const char *what, uint16
 		     const void *body, size_t len, int pass_fd, int timeout_ms,
 		     struct xc__reply *r)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = xc__deadline_after(timeout_ms);
 	uint32_t id;
 	int ret;
 
@@ -443,7 +443,7 @@ int xc__poll_events(xc_interface *xch, xc_domain *dom, int timeout_ms)
 	r = check_usable(xch, dom, "wait for an event");
 	if (r)
 		return r == -ENOTCONN && dom->gone ? -ECONNRESET : r;
-	r = recv_msg(xch, dom, "wait for an event", deadline_after(timeout_ms), &m);
+	r = recv_msg(xch, dom, "wait for an event", xc__deadline_after(timeout_ms), &m);
 	if (r == -ECONNRESET && can_reconnect(dom))
 		return check_usable(xch, dom, "wait for an event");
 	if (r)
