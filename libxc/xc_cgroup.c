@@ -154,7 +154,11 @@ int xc__cgroup_create(xc_interface *xch, uint32_t domid, const uint8_t uuid[16],
 	}
 	/* Registries of other users (or tests) hand out the same domids: the UUID tells. */
 	xc_uuid_format(uuid, id);
-	snprintf(path, len, "%s/%" PRIu32 "-%s", parent, domid, id);
+	if ((size_t)snprintf(path, len, "%s/%" PRIu32 "-%s", parent, domid, id) >= len) {
+		path[0] = '\0';	/* cut short, it would name another directory */
+		return xc__error(xch, -ENAMETOOLONG, "the cgroup %s/%" PRIu32 "-%s: path too long",
+				 parent, domid, id);
+	}
 	if (mkdir(path, 0755)) {
 		r = -errno;
 		path[0] = '\0';
