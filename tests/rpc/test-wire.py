@@ -285,6 +285,42 @@ def many_raw_clients():
     bystander_ok()
 
 
+# Every procedure that changes something, by libvirt's name and number (not read from our
+# table: a procedure that lost its PROC_MUTATING flag must fail here).
+MUTATING = {
+    "virDomainDefineXML": 11, "virDomainDefineXMLFlags": 350, "virDomainCreateXML": 10,
+    "virDomainUndefine": 35, "virDomainUndefineFlags": 231, "virDomainCreate": 9,
+    "virDomainCreateWithFlags": 196, "virDomainDestroy": 12, "virDomainDestroyFlags": 234,
+    "virDomainShutdown": 33, "virDomainShutdownFlags": 258, "virDomainReboot": 27,
+    "virDomainReset": 245, "virDomainSuspend": 34, "virDomainResume": 28,
+    "virDomainSetAutostart": 29, "virDomainSetMemory": 31, "virDomainSetMaxMemory": 30,
+    "virDomainSetMemoryFlags": 204, "virDomainSetVcpus": 32, "virDomainSetVcpusFlags": 199,
+    "virDomainPinVcpu": 26, "virDomainPinVcpuFlags": 225,
+    "virDomainSetSchedulerParameters": 58, "virDomainSetSchedulerParametersFlags": 219,
+    "virDomainOpenConsole": 201, "virDomainSave": 55, "virDomainSaveFlags": 232,
+    "virDomainRestore": 54, "virDomainRestoreFlags": 233,
+    "virDomainSaveImageGetXMLDesc": 235, "virDomainManagedSave": 182,
+    "virDomainManagedSaveRemove": 184, "virDomainAbortJob": 164,
+}
+
+
+@t.test
+def readonly_refuses_every_mutating_procedure():
+    # The read-only socket without the RO flag, and the read-write one with it: refused
+    # before the arguments are even decoded (an empty payload would not decode).
+    ro_sock = Raw(d.sock_ro)
+    ro_sock.open()
+    ro_flag = Raw(d.sock)
+    ro_flag.open(flags=1)
+    for r in (ro_sock, ro_flag):
+        for api, proc in MUTATING.items():
+            expect_error(*r.call(proc), 29, text=f"read only access prevents {api}")
+        # Reading stays allowed: job info gets past the check (and fails on decoding).
+        expect_error(*r.call(163), 39, 7, "Unable to decode message payload of virDomainGetJobInfo")
+        r.close()
+    bystander_ok()
+
+
 @t.test
 def daemon_survived():
     assert d.alive(), d.logtext()
