@@ -204,7 +204,8 @@ int xc__registry_scan(xc_interface *xch, uint32_t **ret)
 		char *end;
 		unsigned long id = strtoul(de->d_name, &end, 10);
 
-		if (*end || end == de->d_name || !id || id > UINT32_MAX)
+		/* Only the form libxc writes: "01" or "+1" would list domain 1 twice. */
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end || id > UINT32_MAX)
 			continue;
 		if (n == cap) {
 			uint32_t *bigger = reallocarray(ids, cap = cap ? cap * 2 : 64, sizeof(*ids));
