@@ -336,17 +336,14 @@ static GVariant *c_node_get_security_model(struct dsvc_call *call)
 
 static GVariant *c_node_set_memory_parameters(struct dsvc_call *call)
 {
-	virTypedParameterPtr params = NULL;
+	g_auto(dsvc_params) ps = { 0 };
 	GVariant *dict;
 	guint flags;
-	int n, r;
 
 	g_variant_get(call->args, "(@a{sv}u)", &dict, &flags);
-	if (dsvc_take_params(call, dict, &params, &n) < 0)
+	if (dsvc_take_params(call, dict, &ps) < 0)
 		return NULL;
-	r = virNodeSetMemoryParameters(call->conn, params, n, flags);
-	virTypedParamsFree(params, n);
-	return r < 0 ? NULL : g_variant_new("()");
+	return dsvc_done(virNodeSetMemoryParameters(call->conn, ps.p, ps.n, flags));
 }
 
 /* ---- properties ---- */

@@ -34,17 +34,15 @@ static GVariant *get_params(struct dsvc_call *call, const char *what, guint flag
 	return g_variant_new("(@a{sv})", v);
 }
 
+/* Takes dict. */
 static GVariant *set_params(struct dsvc_call *call, const char *what, GVariant *dict,
 			    guint flags, params_set_fn fn)
 {
-	virTypedParameterPtr params = NULL;
-	int n, r;
+	g_auto(dsvc_params) ps = { 0 };
 
-	if (dsvc_params_from_variant(dict, &params, &n, &call->error) < 0)
+	if (dsvc_take_params(call, dict, &ps) < 0)
 		return NULL;
-	r = fn(call->dom, what, params, n, flags);
-	virTypedParamsFree(params, n);
-	return dsvc_done(r);
+	return dsvc_done(fn(call->dom, what, ps.p, ps.n, flags));
 }
 
 /* Adapters from libvirt's signatures to the two above. */
@@ -61,11 +59,9 @@ static GVariant *set_params(struct dsvc_call *call, const char *what, GVariant *
 	} \
 	static GVariant *d_set_##name(struct dsvc_call *call) \
 	{ \
-		GVariant *dict; guint flags; GVariant *r; \
+		GVariant *dict; guint flags; \
 		g_variant_get(call->args, "(@a{sv}u)", &dict, &flags); \
-		r = set_params(call, NULL, dict, flags, name##_set); \
-		g_variant_unref(dict); \
-		return r; \
+		return set_params(call, NULL, dict, flags, name##_set); \
 	}
 
 #define PARAMS_ADAPTERS_WITH(name, get_api, set_api) \
@@ -81,11 +77,9 @@ static GVariant *set_params(struct dsvc_call *call, const char *what, GVariant *
 	} \
 	static GVariant *d_set_##name(struct dsvc_call *call) \
 	{ \
-		const char *what; GVariant *dict; guint flags; GVariant *r; \
+		const char *what; GVariant *dict; guint flags; \
 		g_variant_get(call->args, "(&s@a{sv}u)", &what, &dict, &flags); \
-		r = set_params(call, what, dict, flags, name##_set); \
-		g_variant_unref(dict); \
-		return r; \
+		return set_params(call, what, dict, flags, name##_set); \
 	}
 
 PARAMS_ADAPTERS(blkio, virDomainGetBlkioParameters, virDomainSetBlkioParameters)
@@ -141,17 +135,14 @@ static GVariant *d_get_perf_events(struct dsvc_call *call)
 
 static GVariant *d_set_perf_events(struct dsvc_call *call)
 {
-	virTypedParameterPtr params = NULL;
+	g_auto(dsvc_params) ps = { 0 };
 	GVariant *dict;
 	guint flags;
-	int n, r;
 
 	g_variant_get(call->args, "(@a{sv}u)", &dict, &flags);
-	if (dsvc_take_params(call, dict, &params, &n) < 0)
+	if (dsvc_take_params(call, dict, &ps) < 0)
 		return NULL;
-	r = virDomainSetPerfEvents(call->dom, params, n, flags);
-	virTypedParamsFree(params, n);
-	return dsvc_done(r);
+	return dsvc_done(virDomainSetPerfEvents(call->dom, ps.p, ps.n, flags));
 }
 
 static GVariant *d_get_guest_vcpus(struct dsvc_call *call)
@@ -320,18 +311,15 @@ static GVariant *d_block_commit(struct dsvc_call *call)
 
 static GVariant *d_block_copy(struct dsvc_call *call)
 {
-	virTypedParameterPtr params = NULL;
+	g_auto(dsvc_params) ps = { 0 };
 	const char *disk, *dest;
 	GVariant *dict;
 	guint flags;
-	int n, r;
 
 	g_variant_get(call->args, "(&s&s@a{sv}u)", &disk, &dest, &dict, &flags);
-	if (dsvc_take_params(call, dict, &params, &n) < 0)
+	if (dsvc_take_params(call, dict, &ps) < 0)
 		return NULL;
-	r = virDomainBlockCopy(call->dom, disk, dest, params, n, flags);
-	virTypedParamsFree(params, n);
-	return dsvc_done(r);
+	return dsvc_done(virDomainBlockCopy(call->dom, disk, dest, ps.p, ps.n, flags));
 }
 
 static GVariant *d_block_job_abort(struct dsvc_call *call)
@@ -519,18 +507,16 @@ static GVariant *d_migrate_start_post_copy(struct dsvc_call *call)
 
 static GVariant *d_migrate_to_uri3(struct dsvc_call *call)
 {
-	virTypedParameterPtr params = NULL;
+	g_auto(dsvc_params) ps = { 0 };
 	const char *uri;
 	GVariant *dict;
 	guint flags;
-	int n, r;
 
 	g_variant_get(call->args, "(&s@a{sv}u)", &uri, &dict, &flags);
-	if (dsvc_take_params(call, dict, &params, &n) < 0)
+	if (dsvc_take_params(call, dict, &ps) < 0)
 		return NULL;
-	r = virDomainMigrateToURI3(call->dom, dsvc_empty_to_null(uri), params, n, flags);
-	virTypedParamsFree(params, n);
-	return dsvc_done(r);
+	return dsvc_done(virDomainMigrateToURI3(call->dom, dsvc_empty_to_null(uri), ps.p, ps.n,
+						flags));
 }
 
 /* ---- guest ---- */

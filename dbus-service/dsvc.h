@@ -125,8 +125,15 @@ GVariant *dsvc_snapshot_result(struct dsvc_call *call, virDomainSnapshotPtr snap
 int dsvc_host_cpus(struct dsvc_call *call);
 guint dsvc_flags_arg(struct dsvc_call *call);
 GVariant *dsvc_snapshot_list(struct dsvc_call *call, virDomainSnapshotPtr *snaps, int n);
-int dsvc_take_params(struct dsvc_call *call, GVariant *dict, virTypedParameterPtr *ret_params,
-		     int *ret_n);
+/* Typed parameters taken from a call's a{sv}; declare g_auto(dsvc_params) ps = { 0 } and
+ * they are freed however the handler returns. */
+typedef struct dsvc_params {
+	virTypedParameterPtr p;
+	int n;
+} dsvc_params;
+void dsvc_params_clear(dsvc_params *ps);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(dsvc_params, dsvc_params_clear)
+int dsvc_take_params(struct dsvc_call *call, GVariant *dict, dsvc_params *ret);
 int dsvc_take_fds(struct dsvc_call *call, GVariantIter *handles, int **ret_fds);
 void dsvc_close_fds(int *fds, int n);
 

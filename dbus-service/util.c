@@ -121,13 +121,19 @@ int dsvc_params_from_variant(GVariant *dict, virTypedParameterPtr *ret_params,
 }
 
 /* Converts and unrefs dict; on a bad value the call's error says which one. */
-int dsvc_take_params(struct dsvc_call *call, GVariant *dict, virTypedParameterPtr *ret_params,
-		     int *ret_n)
+int dsvc_take_params(struct dsvc_call *call, GVariant *dict, dsvc_params *ret)
 {
-	int r = dsvc_params_from_variant(dict, ret_params, ret_n, &call->error);
+	int r = dsvc_params_from_variant(dict, &ret->p, &ret->n, &call->error);
 
 	g_variant_unref(dict);
 	return r;
+}
+
+void dsvc_params_clear(dsvc_params *ps)
+{
+	virTypedParamsFree(ps->p, ps->n);
+	ps->p = NULL;
+	ps->n = 0;
 }
 
 /* The "ah" handles of a *WithFiles call -> fds of our own (dup'ed by GDBus), in order.

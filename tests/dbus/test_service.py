@@ -170,6 +170,11 @@ def test_connect_errors_are_libvirts(client):
                  equals=libvirt_error(lambda c: c.listAllSecrets(0)))
     expect_error(client.connect.NWFilterDefineXML, "<filter name='f'/>",
                  equals=libvirt_error(lambda c: c.nwfilterDefineXML("<filter name='f'/>")))
+    # typed parameters from the caller: a type libvirt has not, a name longer than its field
+    expect_error(client.connect.NodeSetMemoryParameters, {"x": dbus.Array([1], signature="i")},
+                 0, contains="typed parameter 'x': unsupported type 'ai'")
+    expect_error(client.connect.NodeSetMemoryParameters, {"k" * 200: dbus.UInt32(1)}, 0,
+                 contains="too long")
 
 
 def test_domain_properties(client):
