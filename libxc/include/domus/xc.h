@@ -345,7 +345,8 @@ int xc_domain_console_fd(xc_interface *xch, xc_domain *dom, int *ret_fd);
  * xc_domain_set_memory_target() - ask the guest's balloon driver to keep @bytes of its
  * RAM (Xen's xm mem-set). The guest follows at its own pace: watch mem_actual_bytes.
  *
- * Return: 0; -EOPNOTSUPP without a balloon; -ERANGE above the guest's RAM.
+ * Return: 0; -EOPNOTSUPP without a balloon; -ERANGE above the domain's max memory (the
+ * guest's RAM unless xc_domain_set_max_memory() lowered it).
  */
 int xc_domain_set_memory_target(xc_interface *xch, xc_domain *dom, uint64_t bytes);
 
