@@ -63,22 +63,34 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	}
 }
 
+/*
+ * After a non-blocking call on @fd returned @n: 1 to call again (interrupted, or @fd became
+ * ready for @events before @deadline), 0 if it moved octets, -ETIMEDOUT or -errno.
+ */
+static int io_again(int fd, ssize_t n, short events, int64_t deadline)
+{
+	int r;
+
+	if (n >= 0)
+		return 0;
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN)
+		return -errno;
+	r = wait_fd(fd, events, deadline);
+	return r ? r : 1;
+}
+
 static int send_all(int fd, const uint8_t *buf, size_t len, int64_t deadline)
 {
 	while (len) {
 		ssize_t n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		int r;
+		int r = io_again(fd, n, POLLOUT, deadline);
 
-		if (n < 0 && errno == EINTR)
+		if (r < 0)
+			return r;
+		if (r)
 			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		if (n < 0) {
-			r = wait_fd(fd, POLLOUT, deadline);
-			if (r)
-				return r;
-			continue;
-		}
 		buf += n;
 		len -= n;
 	}
@@ -105,18 +117,15 @@ static int send_with_fd(int fd, const uint8_t *buf, size_t len, int pass_fd, int
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	for (;;) {
+	do {
 		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n == 1)
-			return send_all(fd, buf + 1, len - 1, deadline);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		r = wait_fd(fd, POLLOUT, deadline);
-		if (r)
+		r = io_again(fd, n, POLLOUT, deadline);
+		if (r < 0)
 			return r;
-	}
+	} while (r);
+	if (n != 1)
+		return -EIO;	/* a stream socket sends a lone octet or fails */
+	return send_all(fd, buf + 1, len - 1, deadline);
 }
 
 static void take_fds(struct msg *m, struct msghdr *mh)
@@ -157,18 +166,12 @@ static int recv_exact(int fd, struct msg *m, uint8_t *buf, size_t want, int64_t 
 			.msg_controllen = sizeof(cm.buf),
 		};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		int r;
+		int r = io_again(fd, n, POLLIN, deadline);
 
-		if (n < 0 && errno == EINTR)
+		if (r < 0)
+			return r;
+		if (r)
 			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		if (n < 0) {
-			r = wait_fd(fd, POLLIN, deadline);
-			if (r)
-				return r;
-			continue;
-		}
 		if (n == 0)
 			return -ECONNRESET;
 		take_fds(m, &mh);
