@@ -261,4 +261,40 @@ def session_autostart():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@t.test
+def damaged_status_files_at_start():
+    # The libxc backend reads its status files back at start: garbage, a file of NUL
+    # bytes and a file whose content names another domain are logged and removed; the
+    # daemon serves on. (No file here names a live domain: no KVM needed.)
+    with tempfile.TemporaryDirectory() as tmp:
+        state = f"{tmp}/run/virtdomusd"
+        os.makedirs(state)
+        os.makedirs(f"{tmp}/defs")
+        with open(f"{state}/junk.xml", "w") as f:
+            f.write("garbage <")
+        with open(f"{state}/nul.xml", "wb") as f:
+            f.write(b"\0" * 64)
+        with open(f"{state}/x.xml", "w") as f:
+            f.write("<domain type='kvm' id='3'><name>y</name>"
+                    "<uuid>11111111-2222-3333-4444-555555555555</uuid>"
+                    "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+                    "<os><type>hvm</type><kernel>/boot/k</kernel></os></domain>")
+        env = dict(os.environ, DOMUS_RUN_DIR=f"{tmp}/run")
+        d = Daemon(args=["--backend", "xc"], env=env,
+                   config=f"[virtdomusd]\ndomain_dir = {tmp}/defs\n")
+        try:
+            r = Raw(d.sock)
+            r.open()
+            hdr, _ = r.call(3)          # GET_TYPE
+            assert hdr[5] == 0, hdr
+            r.close()
+            log = d.logtext()
+            for name in ("junk.xml", "nul.xml", "x.xml"):
+                assert f"{name}: unusable status file, removed" in log, log
+                assert not os.path.exists(f"{state}/{name}"), name
+            assert "it describes domain 'y', not the one its file name says" in log, log
+        finally:
+            d.close()
+
+
 t.run()
