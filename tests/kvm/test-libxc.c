@@ -50,7 +50,7 @@ static const char *vmm_path, *xc_path, *guest_elf, *console_elf;
 static char run_dir[] = "/tmp/test-libxc.XXXXXX";
 static xc_interface *xch;
 static bool have_cgroup;		/* the host has a cpu cgroup controller for libxc */
-static pid_t fake_vmm;			/* check_other_protocol()'s, to end on failure */
+static pid_t fake_vmm;			/* check_fake_hello()'s, to end on failure */
 
 /* A libxc call that must succeed; on failure, its last error says why. */
 #define XC_OK(call) TEST_ASSERT((call) == 0, "%s", xc_last_error(xch))
@@ -1585,11 +1585,11 @@ static unsigned long long start_time(pid_t pid)
 }
 
 /*
- * A "VMM" from a future release, on a registry domain's socket: it answers hello with
- * -EPROTONOSUPPORT and the versions it speaks, then closes the connection and lives on.
- * open must say so at once (not wait for the process to end), and destroy must still work.
+ * A "VMM" on a registry domain's socket that answers hello with @hello_status (and the versions
+ * 7 to 9), then closes the connection and lives on. open must fail at once with @err and
+ * @words (not wait for the process to end), and destroy must still work.
  */
-static void check_other_protocol(void)
+static void check_fake_hello(int32_t hello_status, int err, const char *words)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct {
@@ -1598,7 +1598,7 @@ static void check_other_protocol(void)
 		struct domus_ctl_versions v;
 	} __attribute__((packed)) reply = {
 		{ DOMUS_CTL_MAGIC, DOMUS_CTL_VERSION, DOMUS_CTL_HELLO | DOMUS_CTL_REPLY, 0, 16 },
-		{ -EPROTONOSUPPORT, 0, 0 }, { 7, 9, 0 },
+		{ hello_status, 0, 0 }, { 7, 9, 0 },
 	};
 	int lfd, status;
 	char text[512];
@@ -1638,7 +1638,7 @@ static void check_other_protocol(void)
 		TEST_ASSERT(f && fputs(text, f) >= 0 && !fclose(f), "record: %m");
 	}
 	t0 = now_ms();
-	XC_FAILS(xc_domain_open(xch, 79, &dom), -EPROTONOSUPPORT, "versions 7 to 9");
+	XC_FAILS(xc_domain_open(xch, 79, &dom), err, words);
 	TEST_ASSERT(now_ms() - t0 < 2000, "open took %lld ms", (long long)(now_ms() - t0));
 	TEST_ASSERT(!process_gone(fake), "the fake VMM is gone");
 	kill(fake, SIGKILL);
@@ -1648,7 +1648,16 @@ static void check_other_protocol(void)
 	XC_OK(xc_domain_destroy(xch, dom));
 	xc_domain_close(xch, dom);
 	TEST_ASSERT(!domain_file_exists(79, NULL), "destroy left the entry");
-	printf("ok: a VMM speaking other protocol versions: open fails at once and says which\n");
+	printf("ok: hello answered with status %d: open fails at once with %d, '%s'\n",
+	       (int)hello_status, err, words);
+}
+
+static void check_other_protocol(void)
+{
+	/* A VMM from a future release: it says which versions it speaks. */
+	check_fake_hello(-EPROTONOSUPPORT, -EPROTONOSUPPORT, "versions 7 to 9");
+	/* Statuses are 0 or -errno: a positive one must not pass back as a return value. */
+	check_fake_hello(5, -EPROTO, "malformed reply");
 }
 
 /* ---- set-up and clean-up ---- */
