@@ -463,10 +463,8 @@ static int xb_job_info(struct domain_backend *b, const uint8_t *uuid, struct dom
 	 * No job (VIR_DOMAIN_JOB_NONE) when the domain is not running, or when its VMM cannot
 	 * be reached: a save that just ended takes its VMM with it, before the saving thread
 	 * has marked the domain stopped. Whatever else is wrong with an unreachable VMM, it
-	 * runs no job.
+	 * runs no job (open_second() reads the id under the lock).
 	 */
-	if (xd->id < 0)
-		return 0;
 	if (open_second(xb, xd, &xch, &dom, err) < 0) {
 		g_debug("job info of %s: %s", xd->name, err->message);
 		memset(err, 0, sizeof(*err));
