@@ -74,8 +74,13 @@ int domus_tap_open(const char *name, int *fdp, char ifname[DOMUS_IFNAMSIZ], char
 		   size_t errlen)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	int fd;
 
+	/* Checked here too: a longer name would run past ifr_name. */
+	if (!domus_tap_name_ok(name))
+		return parse_error(err, errlen, -EINVAL, "tap name '%.*s': 1-%d printable "
+				   "octets", DOMUS_IFNAMSIZ, name, DOMUS_IFNAMSIZ - 1);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return parse_error(err, errlen, -errno, "/dev/net/tun: %s", strerror(errno));
 	memcpy(ifr.ifr_name, name, strlen(name));
@@ -119,6 +124,10 @@ int domus_tap_attach_bridge(const char *tap, const char *br, char *err, size_t e
 	int s __close = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = {};
 
+	if (!domus_tap_name_ok(tap) || !domus_tap_name_ok(br))
+		return parse_error(err, errlen, -EINVAL, "bridge '%.*s', tap '%.*s': names of "
+				   "1-%d printable octets", DOMUS_IFNAMSIZ, br, DOMUS_IFNAMSIZ, tap,
+				   DOMUS_IFNAMSIZ - 1);
 	if (s < 0)
 		return parse_error(err, errlen, -errno, "socket: %s", strerror(errno));
 	if (!tap_on_bridge(tap, br)) {

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <domus/control.h>
+#include <domus/tap.h>
 #include <domus/xc.h>
 
 #include "host-test.h"
@@ -1503,6 +1504,20 @@ static void check_stale_records(void)
 	       "destroy does not signal it)\n");
 }
 
+/* domus_tap_open() and domus_tap_attach_bridge() check names themselves (ifr_name is 16). */
+static void check_tap_names(void)
+{
+	const char *long_name = "a-tap-name-far-longer-than-ifr_name-and-the-whole-ifreq-too";
+	char err[256], ifname[DOMUS_IFNAMSIZ];
+	int fd = -1;
+
+	TEST_ASSERT(domus_tap_open(long_name, &fd, ifname, err, sizeof(err)) == -EINVAL &&
+		    strstr(err, "tap name") && fd == -1, "a long tap name: %s", err);
+	TEST_ASSERT(domus_tap_attach_bridge("tap0", long_name, err, sizeof(err)) == -EINVAL &&
+		    strstr(err, "names of"), "a long bridge name: %s", err);
+	printf("ok: tap and bridge names longer than IFNAMSIZ are refused\n");
+}
+
 /* A line longer than the reader's buffer is skipped whole: its tail is no line of its own. */
 static void check_overlong_record_line(void)
 {
@@ -1756,6 +1771,7 @@ int main(int argc, char **argv)
 	check_concurrent_create();
 	check_stale_records();
 	check_overlong_record_line();
+	check_tap_names();
 	check_hung_vmm();
 	check_other_protocol();
 
