@@ -76,8 +76,8 @@ int domus_tap_open(const char *name, int *fdp, char ifname[DOMUS_IFNAMSIZ], char
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	int fd;
 
-	/* Checked here too: a longer name would run past ifr_name. */
-	if (!domus_tap_name_ok(name))
+	/* Checked here too: a longer name would run past ifr_name ("": the kernel picks). */
+	if (name[0] && !domus_tap_name_ok(name))
 		return parse_error(err, errlen, -EINVAL, "tap name '%.*s': 1-%d printable "
 				   "octets", DOMUS_IFNAMSIZ, name, DOMUS_IFNAMSIZ - 1);
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
