@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -47,11 +48,27 @@ static void run_save(struct job *j)
 	j->paused_ns = ss_now_ns() - t0;
 }
 
+/*
+ * Wakes the job thread from a write blocked on a pipe whose reader stopped reading
+ * (sockets are shut down instead). Only the job thread unblocks it; the handler does
+ * nothing, and is installed without SA_RESTART so that the write returns EINTR.
+ */
+#define SIG_JOB_WAKE SIGUSR2
+
+static void wake_handler(int sig)
+{
+	(void)sig;
+}
+
 static void *job_thread(void *opaque)
 {
 	struct job *j = opaque;
 	uint64_t one = 1;
+	sigset_t wake;
 
+	sigemptyset(&wake);
+	sigaddset(&wake, SIG_JOB_WAKE);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
 	if (j->kind == DOMUS_CTL_JOB_KIND_SAVE) {
 		JOB_SET(&j->sh, phase, DOMUS_CTL_JOB_SAVING);
 		run_save(j);
@@ -72,9 +89,11 @@ static void *job_thread(void *opaque)
 
 int job_start(struct job *j)
 {
+	struct sigaction sa = { .sa_handler = wake_handler };
 	sigset_t all, old;
 	int ret;
 
+	sigaction(SIG_JOB_WAKE, &sa, NULL);
 	j->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (j->done_fd < 0)
 		return -errno;
@@ -96,8 +115,29 @@ int job_start(struct job *j)
 	return ret;
 }
 
+/* A cancelled job, not yet committed, blocked on a pipe: interrupt its write. */
+static void wake_if_cancelled(struct job *j)
+{
+	struct stat st;
+
+	pthread_mutex_lock(&j->sh.lock);
+	if (j->sh.cancel && !j->sh.committed && !fstat(j->sh.fd, &st) && !S_ISSOCK(st.st_mode))
+		pthread_kill(j->thread, SIG_JOB_WAKE);
+	pthread_mutex_unlock(&j->sh.lock);
+}
+
 void job_finish(struct job *j)
 {
+	struct pollfd pfd = { .fd = j->done_fd, .events = POLLIN };
+
+	/* The wake may have come just before the write blocked: send it again until done. */
+	for (;;) {
+		int r = poll(&pfd, 1, 100);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			break;
+		wake_if_cancelled(j);
+	}
 	pthread_join(j->thread, NULL);
 	close(j->done_fd);
 	j->done_fd = -1;
@@ -119,6 +159,8 @@ int job_cancel(struct job *j)
 		/* Wake a write blocked on a slow peer, or the wait for READY. */
 		if (!fstat(j->sh.fd, &st) && S_ISSOCK(st.st_mode))
 			shutdown(j->sh.fd, SHUT_RDWR);
+		else
+			pthread_kill(j->thread, SIG_JOB_WAKE);
 	}
 	pthread_mutex_unlock(&j->sh.lock);
 	return ret;

@@ -84,8 +84,9 @@ void job_finish(struct job *j);
 
 /*
  * Ask the job to stop: it fails with -ECANCELED and the guest runs on. A socket is shut
- * down so that a blocked write or the wait for READY returns at once. Return: 0, or
- * -EALREADY when the migration has already handed the domain over (sent GO).
+ * down so that a blocked write or the wait for READY returns at once; a write blocked on a
+ * pipe is interrupted by a signal (job_finish() repeats it until the thread ends).
+ * Return: 0, or -EALREADY when the migration has already handed the domain over (sent GO).
  */
 int job_cancel(struct job *j);
 

@@ -118,8 +118,12 @@ static int write_all(struct ss_writer *w, struct iovec *iov, int n)
 	if (ret)
 		return ret;
 	while (n > 0) {
-		ssize_t done = writev(w->fd, iov, n);
+		ssize_t done;
 
+		/* A cancel interrupts a write blocked on a pipe (job.c): stop between parts. */
+		if (cancelled(w))
+			return -ECANCELED;
+		done = writev(w->fd, iov, n);
 		if (done < 0) {
 			if (errno == EINTR)
 				continue;
