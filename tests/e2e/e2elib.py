@@ -101,13 +101,6 @@ def ok(what):
     print(f"ok {ntest} - {what}", flush=True)
 
 
-def todo(what, passed, why):
-    """A TAP TODO line: an assertion about a known bug, reported without failing the test."""
-    global ntest
-    ntest += 1
-    print(f"{'ok' if passed else 'not ok'} {ntest} - {what} # TODO {why}", flush=True)
-
-
 def until(cond, seconds, what):
     end = time.monotonic() + seconds
     while time.monotonic() < end:

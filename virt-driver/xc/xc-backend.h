@@ -140,6 +140,9 @@ bool xb_has_managed_save(struct xc_backend *xb, const char *name);
 /* create's way when a managed save image exists: resume from it (under job). */
 int xb_start_managed(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_def *def,
 		     bool paused, struct verr *err);
+/* start --force-boot: the image is dropped (libvirt's rule), so no later start resumes a
+ * memory image older than the disks it would run on (under job). */
+int xb_discard_managed(struct xc_backend *xb, struct xdom *xd, struct verr *err);
 /* Before undefine: refuse while a managed save image exists, unless @flags has
  * VIR_DOMAIN_UNDEFINE_MANAGED_SAVE, which removes it. */
 int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,

@@ -63,6 +63,8 @@ static int xb_create(struct domain_backend *b, const uint8_t *uuid, unsigned int
 			     "domain is already running");
 	else if (xd->managed_save && !(flags & VIR_DOMAIN_START_FORCE_BOOT))
 		r = xb_start_managed(xb, xd, def, flags & VIR_DOMAIN_START_PAUSED, err);
+	else if ((flags & VIR_DOMAIN_START_FORCE_BOOT) && xb_discard_managed(xb, xd, err) < 0)
+		r = -1;
 	else
 		r = xb_start_and_watch(xb, xd, def, flags & VIR_DOMAIN_START_PAUSED, err);
 	g_mutex_unlock(&xd->job);

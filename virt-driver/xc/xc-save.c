@@ -397,6 +397,11 @@ static int xb_managed_save_remove(struct domain_backend *b, const uint8_t *uuid,
 	return remove_managed(xb, xd, err);
 }
 
+int xb_discard_managed(struct xc_backend *xb, struct xdom *xd, struct verr *err)
+{
+	return xb_has_managed_save(xb, xd->name) ? remove_managed(xb, xd, err) : 0;
+}
+
 int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
 			     struct verr *err)
 {
