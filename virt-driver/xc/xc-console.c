@@ -9,6 +9,7 @@
  */
 #define G_LOG_DOMAIN "virtdomusd"
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,13 +27,22 @@ struct xconsole {
 	int peer;		/* our end of the socketpair */
 };
 
-static bool write_all(int fd, const char *buf, ssize_t n)
+/*
+ * To the client's socket: blocking, so a slow client slows the relay (never the guest,
+ * whose output the VMM drops once the pty is full); a kick's shutdown() ends the write.
+ * To the guest's pty: non-blocking, and what does not fit is dropped, as on a serial line
+ * without flow control, so a VMM that stops reading the pty cannot hold the relay (and
+ * with it a kick or a --force takeover) forever.
+ */
+static bool write_all(int fd, const char *buf, ssize_t n, bool may_drop)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, buf, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN && may_drop)
+			return true;
 		if (w <= 0)
 			return false;
 		buf += w;
@@ -57,14 +67,14 @@ static gpointer relay(gpointer data)
 			ssize_t n = read(c->guest, buf, sizeof(buf));
 
 			if ((n < 0 && errno != EINTR && errno != EAGAIN) || n == 0 ||
-			    (n > 0 && !write_all(c->peer, buf, n)))
+			    (n > 0 && !write_all(c->peer, buf, n, false)))
 				break;	/* the VMM closed the pty (it ended or rebooted) */
 		}
 		if (p[1].revents) {
 			ssize_t n = read(c->peer, buf, sizeof(buf));
 
 			if ((n < 0 && errno != EINTR && errno != EAGAIN) || n == 0 ||
-			    (n > 0 && !write_all(c->guest, buf, n)))
+			    (n > 0 && !write_all(c->guest, buf, n, true)))
 				break;	/* the client finished, or we were kicked */
 		}
 	}
@@ -141,6 +151,7 @@ int xb_open_console(struct domain_backend *b, const uint8_t *uuid, const char *d
 		g_mutex_unlock(&xd->job);
 		return verr_errno(err, errno, "console socketpair");
 	}
+	fcntl(guest, F_SETFL, fcntl(guest, F_GETFL) | O_NONBLOCK);
 	c = g_new0(struct xconsole, 1);
 	c->xb = xb;
 	c->xd = xdom_ref(xd);
