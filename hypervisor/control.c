@@ -1278,19 +1278,6 @@ void ctl_machine_restarting(struct ctl_server *ctl)
 
 /* ---- set-up ---- */
 
-int ctl_parse_fd(const char *arg, int *ret_fd)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0 || v > INT32_MAX)
-		return -EINVAL;
-	*ret_fd = (int)v;
-	return 0;
-}
-
 /* An inherited fd must be a listening Unix stream socket: nothing else can carry fds. */
 static int adopt_listener(int fd)
 {

@@ -28,9 +28,6 @@ struct ctl_config {
 	int listen_fd;		/* --control-fd N: an inherited listening socket, or -1 */
 };
 
-/* Parse --control-fd's argument. Return: 0 or -EINVAL. Non-logging. */
-int ctl_parse_fd(const char *arg, int *ret_fd) _must_check_;
-
 /*
  * ctl_create() - start listening as @cfg says; *@ret is NULL when @cfg names no socket.
  * Call it just before the vCPUs start (uptime counts from here). Logs its errors.

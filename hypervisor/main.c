@@ -19,6 +19,7 @@
 
 #include <domus/xc.h>
 
+#include "fdarg.h"
 #include "config.h"
 #include "acpi.h"
 #include "boot.h"
@@ -329,7 +330,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_CONTROL: control_cfg.path = optarg; break;
 		case OPT_CONTROL_FD:
-			if (ctl_parse_fd(optarg, &control_cfg.listen_fd)) {
+			if (fdarg_parse(optarg, &control_cfg.listen_fd)) {
 				pr_err("--control-fd %s: expected a file descriptor number", optarg);
 				return -1;
 			}
@@ -348,7 +349,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_KVM_FD:
 		case OPT_EXIT_FD:
-			if (ctl_parse_fd(optarg, c == OPT_KVM_FD ? &cfg->kvm_fd : &life.exit_fd) ||
+			if (fdarg_parse(optarg, c == OPT_KVM_FD ? &cfg->kvm_fd : &life.exit_fd) ||
 			    fcntl(c == OPT_KVM_FD ? cfg->kvm_fd : life.exit_fd, F_GETFD) < 0) {
 				pr_err("--%s %s: expected an open file descriptor",
 				       c == OPT_KVM_FD ? "kvm-fd" : "exit-fd", optarg);
@@ -391,7 +392,7 @@ static int open_file(const char *path)
 
 	if (strncmp(path, "fd=", 3))
 		return open(path, O_RDONLY | O_CLOEXEC);
-	if (ctl_parse_fd(path + 3, &fd)) {
+	if (fdarg_parse(path + 3, &fd)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -652,8 +653,10 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 	int ret;
 
 	if (!strncmp(arg, "fd=", 3)) {
-		if (ctl_parse_fd(arg + 3, &src->fd) || fcntl(src->fd, F_SETFD, FD_CLOEXEC) < 0) {
-			pr_err("--restore %s: not an open file descriptor", arg);
+		char err[64];
+
+		if (fdarg_adopt(arg + 3, &src->fd, err, sizeof(err)) < 0) {
+			pr_err("--restore: %s", err);
 			return -EBADF;
 		}
 	} else if ((src->fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0) {

@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "fdarg.h"
 #include "log.h"
 #include "savestate.h"
 #include "virtio.h"
@@ -445,22 +446,13 @@ static int open_image(const char *path, struct vblk_config *cfg, char *err, size
 /* fd=N: a descriptor the control library opened for us; we own it from here on. */
 static int adopt_fd(const char *val, struct vblk_config *cfg, char *err, size_t errlen)
 {
-	char *end;
-	long fd;
-	int fl;
+	int fd, fl = fdarg_adopt(val, &fd, err, errlen);
 
-	errno = 0;
-	fd = strtol(val, &end, 10);
-	if (errno || end == val || *end || fd < 0 || fd > INT_MAX)
-		return parse_error(err, errlen, -EINVAL, "fd=%s: not a file descriptor number", val);
-	fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
-		return parse_error(err, errlen, -EBADF, "fd=%ld is not open", fd);
+		return fl;
 	if (!cfg->readonly && (fl & O_ACCMODE) == O_RDONLY)
-		return parse_error(err, errlen, -EBADF, "fd=%ld is read-only: add readonly=on",
+		return parse_error(err, errlen, -EBADF, "fd=%d is read-only: add readonly=on",
 				   fd);
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC))
-		return parse_error(err, errlen, -errno, "fd=%ld: %s", fd, strerror(errno));
 	cfg->fd = fd;
 	return 0;
 }

@@ -40,6 +40,7 @@
 
 #include <domus/tap.h>
 
+#include "fdarg.h"
 #include "log.h"
 #include "savestate.h"
 #include "virtio.h"
@@ -616,21 +617,13 @@ static int tap_check(int fd, char *ifname, char *err, size_t errlen)
 /* fd=N: a tap the control library opened for us; we own it from here on. */
 static int adopt_fd(const char *val, struct vnet_config *cfg, char *err, size_t errlen)
 {
-	char *end;
-	long fd;
-	int ret;
+	int fd, ret = fdarg_adopt(val, &fd, err, errlen);
 
-	errno = 0;
-	fd = strtol(val, &end, 10);
-	if (errno || end == val || *end || fd < 0 || fd > INT_MAX)
-		return parse_error(err, errlen, -EINVAL, "fd=%s: not a file descriptor number", val);
-	if (fcntl(fd, F_GETFD) < 0)
-		return parse_error(err, errlen, -EBADF, "fd=%ld is not open", fd);
+	if (ret < 0)
+		return ret;
 	ret = tap_check(fd, cfg->ifname, err, errlen);
 	if (ret)
 		return ret;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC))
-		return parse_error(err, errlen, -errno, "fd=%ld: %s", fd, strerror(errno));
 	cfg->tap_fd = fd;
 	return 0;
 }
