@@ -668,7 +668,10 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 		/* A source that stops sending must not leave us waiting for ever. */
 		struct timeval tmo = { .tv_sec = SS_RECV_TIMEOUT_S };
 
-		setsockopt(src->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+		if (setsockopt(src->fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0) {
+			pr_err("--incoming %s: not a connected socket (%s)", arg, strerror(errno));
+			return -ENOTSOCK;
+		}
 	}
 	ss_reader_init(&src->r, src->fd, src->name);
 	ret = restore_begin(&src->r, &src->rm);
