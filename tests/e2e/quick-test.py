@@ -35,7 +35,12 @@ if dom.state() != [E.VIR_DOMAIN_RUNNING, E.VIR_DOMAIN_RUNNING_BOOTED] or dom.ID(
 if "<source path=\"/dev/pts/" not in dom.XMLDesc(0):
     fail("no pty in the live XML")
 expect_error(E.VIR_ERR_OPERATION_INVALID, dom.create)
-ok("define, start: running (booted), live XML with the pty, a second start refused")
+# virsh define --validate: the flag is taken, and a construct outside our schema is named.
+bad = xml("qbad").replace("<devices>", "<devices><hostdev mode='subsystem' type='pci'/>")
+expect_error(E.VIR_ERR_CONFIG_UNSUPPORTED, conn.defineXMLFlags, bad,
+             E.VIR_DOMAIN_DEFINE_VALIDATE, text="unsupported element <hostdev>")
+ok("define, start: running (booted), live XML with the pty, a second start refused; "
+   "define --validate names what it refuses")
 
 dom.suspend()
 expect_event("q1", E.VIR_DOMAIN_EVENT_SUSPENDED, 0)
