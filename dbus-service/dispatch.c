@@ -79,6 +79,11 @@ static int resolve_snapshot(struct dsvc_call *call)
 	if (!call->dom)
 		return -1;
 	name = dsvc_decode(call->node + VIR_UUID_STRING_BUFLEN + 1);
+	if (!name) {
+		dsvc_fail(call, "no domain snapshot at object path %s/%s",
+			  call->connect->snapshot_path, call->node);
+		return -1;
+	}
 	call->snap = virDomainSnapshotLookupByName(call->dom, name, 0);
 	return call->snap ? 0 : -1;
 }

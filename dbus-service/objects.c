@@ -164,6 +164,11 @@ int dsvc_object_resolve(struct dsvc_call *call)
 		return -1;
 	}
 	key = k->by_uuid ? g_strdup(uuid) : dsvc_decode(call->node);
+	if (!key) {
+		dsvc_fail(call, "no %s at object path %s/%s/%s", k->dir, call->connect->path,
+			  k->dir, call->node);
+		return -1;
+	}
 	call->obj = k->lookup(call->conn, key);
 	return call->obj ? 0 : -1;
 }

@@ -19,20 +19,31 @@ char *dsvc_encode(const char *s)
 	return g_string_free(out, FALSE);
 }
 
+/* The inverse of dsvc_encode(), for its output only: NULL for anything it would not have
+ * written (a NUL byte, an escaped letter or digit, uppercase or missing hex), so one name
+ * has exactly one object path and "_00" cannot cut a name short. */
 char *dsvc_decode(const char *s)
 {
-	GString *out = g_string_new(NULL);
+	g_autoptr(GString) out = g_string_new(NULL);
 
 	for (const char *p = s; *p; p++) {
-		if (*p == '_' && g_ascii_isxdigit(p[1]) && g_ascii_isxdigit(p[2])) {
-			g_string_append_c(out, g_ascii_xdigit_value(p[1]) * 16 +
-					  g_ascii_xdigit_value(p[2]));
-			p += 2;
-		} else {
+		if (*p != '_') {
+			if (!g_ascii_isalnum(*p))
+				return NULL;
 			g_string_append_c(out, *p);
+			continue;
 		}
+		if (!g_ascii_isxdigit(p[1]) || !g_ascii_isxdigit(p[2]) ||
+		    g_ascii_isupper(p[1]) || g_ascii_isupper(p[2]))
+			return NULL;
+		int c = g_ascii_xdigit_value(p[1]) * 16 + g_ascii_xdigit_value(p[2]);
+
+		if (!c || g_ascii_isalnum(c))
+			return NULL;
+		g_string_append_c(out, c);
+		p += 2;
 	}
-	return g_string_free(out, FALSE);
+	return g_string_free(g_steal_pointer(&out), FALSE);
 }
 
 /* Domains live at <connect>/domain/_<uuid with '-' turned into '_'>. */

@@ -315,6 +315,19 @@ def test_domain_errors(client):
 
 
 
+def test_escaped_names_have_one_path(client):
+    """A name-keyed object (an interface here) is found at its own path only: "_00" once
+    decoded to a NUL that cut the name short, so eth1_00 reached eth1."""
+    c = client.connect
+    path = c.ListInterfaces(0)[0]
+    iface = dbus.Interface(client.bus.get_object(busenv.SERVICE, path), "org.libvirt.Interface")
+    iface.GetXMLDesc(0)
+    for suffix in ("_00", "_31", "_2D", "_2", "_zz"):
+        bad = dbus.Interface(client.bus.get_object(busenv.SERVICE, path + suffix),
+                             "org.libvirt.Interface")
+        expect_error(bad.GetXMLDesc, 0, contains="no interface at object path")
+
+
 def gio_call(env, path, iface, method, args, fds=()):
     """A call through GDBus, which (unlike dbus-python) can send handle indices that point
     past the message's fd list."""
