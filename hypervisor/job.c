@@ -146,6 +146,22 @@ void job_finish(struct job *j)
 	pthread_mutex_destroy(&j->sh.lock);
 }
 
+/*
+ * A signal alone can come just before the job's write() blocks and be lost, leaving it
+ * blocked on a reader that never reads. So first point @fd at /dev/null opened read-only:
+ * every later write() fails at once (EBADF); the signal then ends a write in progress.
+ * (Regular files never block: the job sees the cancel flag between writes.)
+ */
+static void break_fd(int fd)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup3(null, fd, O_CLOEXEC);
+		close(null);
+	}
+}
+
 int job_cancel(struct job *j)
 {
 	struct stat st;
@@ -157,10 +173,13 @@ int job_cancel(struct job *j)
 	} else {
 		__atomic_store_n(&j->sh.cancel, true, __ATOMIC_RELEASE);
 		/* Wake a write blocked on a slow peer, or the wait for READY. */
-		if (!fstat(j->sh.fd, &st) && S_ISSOCK(st.st_mode))
+		if (!fstat(j->sh.fd, &st) && S_ISSOCK(st.st_mode)) {
 			shutdown(j->sh.fd, SHUT_RDWR);
-		else
+		} else {
+			if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))
+				break_fd(j->sh.fd);
 			pthread_kill(j->thread, SIG_JOB_WAKE);
+		}
 	}
 	pthread_mutex_unlock(&j->sh.lock);
 	return ret;

@@ -558,6 +558,75 @@ static void check_destroy_during_job(void)
 	       s.err);
 }
 
+struct saver {
+	pthread_t thread;
+	xc_domain *dom;
+	int fd;
+	int ret;
+};
+
+static void *save_thread(void *opaque)
+{
+	struct saver *s = opaque;
+
+	s->ret = xc_domain_save(xa, s->dom, s->fd, 0, NULL);
+	return NULL;
+}
+
+/*
+ * ABORT_JOB of a save writing to a pipe nobody reads, as early as the job exists (where a
+ * lone wake-up signal could come before the write blocks and be lost) and once it is
+ * blocked: the save ends cancelled every time and the guest runs on.
+ */
+static void check_abort_save_to_pipe(void)
+{
+	xc_build_config cfg = base_config();
+	xc_domain *dom, *mon;
+	xc_job_info j;
+	uint32_t id;
+
+	cfg.kernel = guest_elf;
+	memcpy(cfg.uuid, the_uuid, 16);
+	XC_OK(xa, xc_domain_create(xa, &cfg, &dom));
+	id = xc_domain_id(dom);
+	XC_OK(xa2, xc_domain_open(xa2, id, &mon));	/* a second connection watches */
+	wait_round(dir_a, id, 3);
+	for (int i = 0; i < 10; i++) {
+		struct saver s = { .dom = dom };
+		int p[2], r;
+		int64_t end = now_ms() + 10000;
+
+		TEST_ASSERT(!pipe2(p, O_CLOEXEC), "pipe: %m");
+		s.fd = p[1];
+		TEST_ASSERT(!pthread_create(&s.thread, NULL, save_thread, &s), "pthread_create");
+		if (i & 1)	/* the odd rounds: once the pipe is surely full */
+			sleep_ms(300);
+		while ((r = xc_domain_abort_job(xa2, mon)) == -ENOENT && now_ms() < end)
+			;	/* no job yet: as early as it exists */
+		TEST_ASSERT(r == 0, "abort %d: %d %s", i, r, xc_last_error(xa2));
+		end = now_ms() + 10000;
+		do {
+			XC_OK(xa2, xc_domain_get_job(xa2, mon, &j));
+			if (j.phase >= XC_JOB_COMPLETED)
+				break;
+			sleep_ms(10);
+		} while (now_ms() < end);
+		TEST_ASSERT(j.phase >= XC_JOB_COMPLETED, "round %d: the cancelled save to a pipe "
+			    "still runs after 10 s (phase %u)", i, j.phase);
+		pthread_join(s.thread, NULL);
+		TEST_ASSERT(s.ret == -ECANCELED, "round %d: save returned %d", i, s.ret);
+		close(p[0]);
+		close(p[1]);
+	}
+	expect_state(xa, dom, XC_DOMSTATE_RUNNING, 0, "after cancelled saves");
+	wait_round(dir_a, id, read_reports(dir_a, id).last + 3);
+	xc_domain_close(xa2, mon);
+	XC_OK(xa, xc_domain_destroy(xa, dom));
+	xc_domain_close(xa, dom);
+	printf("ok: ABORT_JOB of saves blocked on an unread pipe (10 rounds, early and late): "
+	       "cancelled every time, the guest runs on\n");
+}
+
 int main(int argc, char **argv)
 {
 	xc_domain *dom;
@@ -591,6 +660,7 @@ int main(int argc, char **argv)
 	check_cut_off(dom, true);
 	check_domus_xc(dom);
 	check_destroy_during_job();
+	check_abort_save_to_pipe();
 
 	TEST_ASSERT(nr_domains(xa) == 0 && nr_domains(xb) == 0, "domains left behind");
 	xc_interface_close(xa);
