@@ -12,6 +12,7 @@ created and destroyed; libvirt's error codes are checked. Needs root and /dev/kv
 hardware virtualization (the linux suite runs it in tests/hwvirt/run).
 """
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -97,6 +98,16 @@ def fail(msg):
     log.flush()
     print("--- daemon log ---")
     print("".join(open(f"{work}/daemon.log").readlines()[-40:]))
+    # Last, so that a log cut to its tail still has them: what the console stream carried
+    # and what each VMM said.
+    console = globals().get("out")
+    if console is not None:
+        print("--- console stream (last 1500 bytes) ---")
+        print(bytes(console[-1500:]).decode(errors="replace").replace("\r", ""))
+    for vlog in sorted(glob.glob(f"{work}/run/virtdomusd/*.log")):
+        print(f"--- {vlog} ---")
+        print("".join(open(vlog, errors="replace").readlines()[-15:]))
+    print(f"FAIL: {msg}")
     cleanup()
     sys.exit(1)
 
