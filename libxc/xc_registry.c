@@ -78,6 +78,8 @@ int xc__domain_path(xc_interface *xch, uint32_t domid, const char *leaf, char *b
 	return r >= PATH_MAX ? xc__error(xch, -ENAMETOOLONG, "registry path too long") : 0;
 }
 
+#define REGISTRY_LOCK_WAIT_MS 5000
+
 int xc__registry_lock(xc_interface *xch)
 {
 	char path[PATH_MAX];
@@ -90,10 +92,23 @@ int xc__registry_lock(xc_interface *xch)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return xc__error(xch, -errno, "cannot open %s: %m", path);
-	if (flock(fd, LOCK_EX)) {
-		r = -errno;
-		close(fd);
-		return xc__error(xch, r, "cannot lock %s: %s", path, strerror(-r));
+	/*
+	 * Holders keep it for a few file operations. One that keeps it for seconds is stuck
+	 * (a hung NFS run dir, a stopped process): say so rather than hang every caller.
+	 */
+	for (int waited_ms = 0, step = 1; flock(fd, LOCK_EX | LOCK_NB);
+	     waited_ms += step, step = step < 8 ? step * 2 : 10) {
+		r = errno == EWOULDBLOCK ? (waited_ms < REGISTRY_LOCK_WAIT_MS ? 0 : -ETIMEDOUT)
+					 : -errno;
+		if (r) {
+			close(fd);
+			return r == -ETIMEDOUT ?
+			       xc__error(xch, r, "the registry lock %s is held by another "
+					 "process for more than %d s", path,
+					 REGISTRY_LOCK_WAIT_MS / 1000) :
+			       xc__error(xch, r, "cannot lock %s: %s", path, strerror(-r));
+		}
+		usleep(step * 1000);
 	}
 	return fd;
 }

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1504,6 +1505,33 @@ static void check_stale_records(void)
 	       "destroy does not signal it)\n");
 }
 
+/* A registry lock held for ever (a stuck process) fails a create in bounded time. */
+static void check_stuck_registry_lock(void)
+{
+	xc_build_config cfg = base_config("locked-out");
+	char path[sizeof(run_dir) + 8];
+	xc_domain *dom = NULL;
+	int64_t t0;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/lock", run_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Another open file description: flock() conflicts with ours as with another process's. */
+	TEST_ASSERT(fd >= 0 && !flock(fd, LOCK_EX), "lock %s: %m", path);
+	t0 = now_ms();
+	r = xc_domain_create(xch, &cfg, &dom);
+	TEST_ASSERT(r == -ETIMEDOUT && !dom && now_ms() - t0 < 15000 &&
+		    strstr(xc_last_error(xch), "is held by another process"),
+		    "create under a stuck lock: %d after %" PRId64 " ms: %s", r, now_ms() - t0,
+		    xc_last_error(xch));
+	close(fd);
+	XC_OK(xc_domain_create(xch, &cfg, &dom));
+	XC_OK(xc_domain_destroy(xch, dom));
+	xc_domain_close(xch, dom);
+	printf("ok: a registry lock held for ever: create fails after %" PRId64 " ms ('%s'), "
+	       "and works once it is free\n", now_ms() - t0, "held by another process");
+}
+
 /* domus_tap_open() and domus_tap_attach_bridge() check names themselves (ifr_name is 16). */
 static void check_tap_names(void)
 {
@@ -1770,6 +1798,7 @@ int main(int argc, char **argv)
 	check_connect_handle();
 	check_concurrent_create();
 	check_stale_records();
+	check_stuck_registry_lock();
 	check_overlong_record_line();
 	check_tap_names();
 	check_hung_vmm();
