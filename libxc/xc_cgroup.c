@@ -60,6 +60,23 @@ static bool v1_is_cpu(const char *opts)
 	return false;
 }
 
+/* mountinfo writes space, tab, newline and backslash in paths as \ooo (octal): undo it. */
+static void unescape_octal(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
 /* Find the cpu controller's mount point in /proc/self/mountinfo. */
 static enum cg_version find_cpu_mount(char *mnt, size_t len)
 {
@@ -77,6 +94,7 @@ static enum cg_version find_cpu_mount(char *mnt, size_t len)
 		if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s", point) != 1 ||
 		    sscanf(sep + 3, "%63s %*s %1023s", type, opts) != 2)
 			continue;
+		unescape_octal(point);
 		if (!strcmp(type, "cgroup2") && v2_has_cpu(point)) {
 			snprintf(mnt, len, "%s", point);
 			found = CG_V2;
