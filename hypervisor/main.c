@@ -37,6 +37,7 @@
 #include "virtio_balloon.h"
 #include "virtio_blk.h"
 #include "virtio_net.h"
+#include "syscall_filter.h"
 #include "virtio_rng.h"
 #include "vm.h"
 
@@ -55,6 +56,7 @@ static struct {
 	int exit_fd;			/* --exit-fd: where the exit record goes, or -1 */
 	struct vcpu_pin *pins;		/* --vcpu-pin */
 	unsigned int nr_pins;
+	bool no_seccomp;		/* --no-seccomp */
 } life = { .exit_fd = -1 };
 
 /* --restore and --paused (save.h, docs/savestate.md). */
@@ -115,6 +117,8 @@ static void usage(FILE *f)
 		"                         (control MIGRATE_SEND on the source); device options\n"
 		"                         as for --restore\n"
 		"      --paused           start with the vCPUs paused (control UNPAUSE runs them)\n"
+		"      --no-seccomp       do not install the seccomp filter that denies the\n"
+		"                         system calls a VMM never needs (docs/domus-vmm.md)\n"
 		"      --test-device      enable the test device used by tiny test guests\n"
 		"      --allow-no-hwvirt  boot a kernel even where the CPU has no vmx/svm\n"
 		"  -v, --verbose          more messages on stderr\n"
@@ -237,7 +241,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	       OPT_BALLOON, OPT_NET };
 	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_ON_REBOOT, OPT_VCPU_PIN,
 	       OPT_KVM_FD, OPT_EXIT_FD };
-	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING };
+	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -260,6 +264,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -276,6 +281,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		case 'k': cfg->kernel = optarg; break;
 		case OPT_RESTORE: restore_opts.arg = optarg; break;
 		case OPT_PAUSED: restore_opts.paused = true; break;
+		case OPT_NO_SECCOMP: life.no_seccomp = true; break;
 		case OPT_INCOMING:
 			if (strncmp(optarg, "fd=", 3)) {
 				pr_err("--incoming %s: expected fd=N, a connected socket", optarg);
@@ -878,6 +884,11 @@ int main(int argc, char **argv)
 	if (restore_opts.paused) {
 		ctl_set_paused(control);
 		pr_info("the vCPUs start paused (--paused)");
+	}
+	/* Built: from here on the guest runs, and the filter holds for every thread. */
+	if (!life.no_seccomp && vmm_seccomp_install()) {
+		pr_err("(--no-seccomp runs without it)");
+		goto out;
 	}
 	status = run_machine(vm, sfd);
 	if (status == DOMUS_EXIT_REBOOT && life.restart_on_reboot) {

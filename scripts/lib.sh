@@ -13,7 +13,7 @@ DOMUS_PACKAGES=(
 	dbus python3-dbus python3-gi python3-pytest python3-libvirt libvirt-daemon
 	xvfb dunst imagemagick
 	libtirpc-dev rpcsvc-proto systemd libvirt-clients
-	iproute2 e2fsprogs
+	iproute2 e2fsprogs libseccomp-dev
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
