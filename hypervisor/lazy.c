@@ -117,6 +117,20 @@ static int lock_file(struct lazy *lz, char *why, size_t whylen)
 			strerror(errno));
 }
 
+/*
+ * Our own open file description of the same file: the read lock belongs to it and goes
+ * when the fill closes it, whoever else (libxc, main.c) still holds the descriptor we got.
+ */
+static int reopen(int fd)
+{
+	char path[40];
+	int own;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	own = open(path, O_RDONLY | O_CLOEXEC);
+	return own >= 0 ? own : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
 int lazy_create(struct vm *vm, int fd, uint64_t consumed, struct lazy **out, char *why,
 		size_t whylen)
 {
@@ -140,7 +154,7 @@ int lazy_create(struct vm *vm, int fd, uint64_t consumed, struct lazy **out, cha
 		lz->delay_ms = strtoul(getenv("DOMUS_VMM_LAZY_DELAY_MS"), NULL, 10);
 	pthread_mutex_init(&lz->lock, NULL);
 	pthread_cond_init(&lz->cond, NULL);
-	lz->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	lz->fd = reopen(fd);
 	ret = lz->fd < 0 ? -errno : lock_file(lz, why, whylen);
 	if (!ret)
 		ret = uffd_setup(lz, why, whylen);
@@ -364,6 +378,9 @@ static void *lazy_thread(void *opaque)
 			ok = fill(lz, next++);
 	}
 	unregister(lz);
+	/* The file is not needed any more: its read lock goes, a saver may now write it. */
+	close(lz->fd);
+	lz->fd = -1;
 	pthread_mutex_lock(&lz->lock);
 	lz->finished = true;
 	pthread_cond_broadcast(&lz->cond);

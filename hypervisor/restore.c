@@ -8,6 +8,7 @@
  * crash.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,12 +132,16 @@ static int check_devices(struct vm *vm, struct ss_reader *r, const struct restor
 }
 
 /*
- * A page that became zero (a migration's ZERO_PAGES). Written with zeroes rather than
- * punched out of the memfd: see docs/savestate.md, "Zero pages at the destination".
+ * A page that became zero (a migration's ZERO_PAGES): punched out of the memfd, so the
+ * memory goes back to the host as the balloon's does. The VMM and KVM both map the memfd
+ * MAP_SHARED (one memslot over vm->ram), so the punch unmaps the page from both; the next
+ * touch gets a fresh zero page. Zeroes are written only where the memfd cannot punch.
  */
 static void ram_zero(struct vm *vm, uint64_t first, uint32_t nr)
 {
-	memset(vm->ram + first * SS_PAGE_SIZE, 0, (size_t)nr * SS_PAGE_SIZE);
+	if (fallocate(vm->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      first * SS_PAGE_SIZE, (off_t)nr * SS_PAGE_SIZE) < 0)
+		memset(vm->ram + first * SS_PAGE_SIZE, 0, (size_t)nr * SS_PAGE_SIZE);
 }
 
 /* PAGES were checked and placed (or deferred) by the framing; ZERO_PAGES are checked here. */
