@@ -17,6 +17,7 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,8 @@ struct lazy {
 	uint8_t *buf;		/* one record's data */
 	uint64_t faults, t0;
 	unsigned int delay_ms;	/* DOMUS_VMM_LAZY_DELAY_MS: tests slow the background fill */
+	bool leased;		/* we hold a read lease on the file */
+	bool hurry;		/* someone wants to write it: no more delays */
 	pthread_t thread;
 	bool started, registered;
 
@@ -103,18 +106,43 @@ static int uffd_setup(struct lazy *lz, char *why, size_t whylen)
 	return 0;
 }
 
-/* The file must stay as it is while we read from it: an OFD read lock says so. */
+/*
+ * The file must stay as it is while we read from it. An OFD read lock tells writers that
+ * lock; a read lease (where we may take one: the file's owner or CAP_LEASE) makes the
+ * kernel hold up any other process's open for writing or truncate(2) until we let go: the
+ * fill notices (F_GETLEASE), finishes at full speed and closes the file (docs/savestate.md).
+ * The lease's break signal (SIGIO to this process) is ignored; nothing else uses it.
+ */
 static int lock_file(struct lazy *lz, char *why, size_t whylen)
 {
 	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
 
-	if (fcntl(lz->fd, F_OFD_SETLK, &fl) == 0)
-		return 0;
-	if (errno == EAGAIN || errno == EACCES)
-		return ss_error(why, whylen, -EBUSY, "another process holds a write lock on the "
-				"file (is it being written?)");
-	return ss_error(why, whylen, -EOPNOTSUPP, "cannot lock the file (%s)",
-			strerror(errno));
+	if (fcntl(lz->fd, F_OFD_SETLK, &fl) < 0) {
+		if (errno == EAGAIN || errno == EACCES)
+			return ss_error(why, whylen, -EBUSY, "another process holds a write lock "
+					"on the file (is it being written?)");
+		return ss_error(why, whylen, -EOPNOTSUPP, "cannot lock the file (%s)",
+				strerror(errno));
+	}
+	signal(SIGIO, SIG_IGN);
+	lz->leased = fcntl(lz->fd, F_SETLEASE, F_RDLCK) == 0;
+	if (!lz->leased && errno == EAGAIN)	/* open for writing somewhere right now */
+		return ss_error(why, whylen, -EOPNOTSUPP, "the file is open for writing");
+	if (!lz->leased)
+		pr_debug("lazy restore: no lease on the file (%s): only the lock guards it",
+			 strerror(errno));
+	return 0;
+}
+
+/* Does a writer wait for our lease? Then no more test delays. */
+static bool writer_waits(struct lazy *lz)
+{
+	if (lz->leased && !lz->hurry && fcntl(lz->fd, F_GETLEASE) == F_UNLCK) {
+		pr_info("lazy restore: another process wants to write the file: filling at full "
+			"speed");
+		lz->hurry = true;
+	}
+	return lz->hurry;
 }
 
 /*
@@ -372,7 +400,7 @@ static void *lazy_thread(void *opaque)
 			break;
 		if (fds[0].revents & POLLIN)
 			ok = serve_faults(lz);
-		else if (lz->delay_ms && !lz->done[next])
+		else if (lz->delay_ms && !lz->done[next] && !writer_waits(lz))
 			ok = delay(lz) && fill(lz, next++);
 		else
 			ok = fill(lz, next++);
