@@ -495,7 +495,7 @@ static int try_lazy(struct vm *vm, struct ss_reader *r, struct restore_state *rs
 		return 0;
 	ret = lazy_create(vm, r->fd, r->offset, &rs->lazy, why, sizeof(why));
 	if (ret == -EOPNOTSUPP) {
-		pr_debug("restore: reading all memory now: %s", why);
+		pr_info("restore: reading all memory now, not lazily: %s", why);
 		return 0;
 	}
 	if (ret)
