@@ -411,6 +411,11 @@ static void *lazy_thread(void *opaque)
 	lz->fd = -1;
 	pthread_mutex_lock(&lz->lock);
 	lz->finished = true;
+	if (next < lz->nr_recs && !lz->failed) {	/* stopped: the domain is ending */
+		lz->failed = true;
+		snprintf(lz->err, sizeof(lz->err), "lazy restore: the domain ended before all its "
+			 "memory was read");
+	}
 	pthread_cond_broadcast(&lz->cond);
 	pthread_mutex_unlock(&lz->lock);
 	if (ok && next == lz->nr_recs)
