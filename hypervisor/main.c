@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 
 #include <domus/xc.h>
 
@@ -64,6 +65,7 @@ static struct restore_opts {
 	const char *arg;		/* FILE or fd=N */
 	bool paused;			/* start with the vCPUs paused */
 	bool incoming;			/* --incoming: a migration stream, then the handshake */
+	bool eager;			/* --restore-eager: no lazy restore (lazy.h) */
 	bool mem_given, vcpus_given;	/* must then match the saved machine */
 } restore_opts;
 
@@ -112,7 +114,9 @@ static void usage(FILE *f)
 		"                         inherited file N\n"
 		"      --restore FILE     continue a saved domain (a file from the control\n"
 		"                         protocol's SAVE; fd=N for an inherited descriptor)\n"
-		"                         with the same device options; no --kernel\n"
+		"                         with the same device options; no --kernel. From a\n"
+		"                         file the memory is read as the guest touches it\n"
+		"      --restore-eager    ... or all of it before the guest runs\n"
 		"      --incoming fd=N    receive a live migration on the inherited socket N\n"
 		"                         (control MIGRATE_SEND on the source); device options\n"
 		"                         as for --restore\n"
@@ -241,7 +245,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	       OPT_BALLOON, OPT_NET };
 	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_ON_REBOOT, OPT_VCPU_PIN,
 	       OPT_KVM_FD, OPT_EXIT_FD };
-	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING, OPT_NO_SECCOMP };
+	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING, OPT_RESTORE_EAGER, OPT_NO_SECCOMP };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -263,6 +267,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "exit-fd", required_argument, NULL, OPT_EXIT_FD },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "restore-eager", no_argument, NULL, OPT_RESTORE_EAGER },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -281,6 +286,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		case 'k': cfg->kernel = optarg; break;
 		case OPT_RESTORE: restore_opts.arg = optarg; break;
 		case OPT_PAUSED: restore_opts.paused = true; break;
+		case OPT_RESTORE_EAGER: restore_opts.eager = true; break;
 		case OPT_NO_SECCOMP: life.no_seccomp = true; break;
 		case OPT_INCOMING:
 			if (strncmp(optarg, "fd=", 3)) {
@@ -644,6 +650,26 @@ static void handle_console(struct vm *vm, int fd, int *presses)
 	}
 }
 
+/*
+ * Guest RAM is a memfd mapped MAP_NORESERVE: nothing would stop a size the host can never
+ * back until the guest touches it and the OOM killer comes. More than the host's RAM and
+ * swap together (a typo like 64T, or a crafted saved state) is refused up front.
+ */
+static int check_mem_size(uint64_t size, const char *what)
+{
+	struct sysinfo si;
+	uint64_t host;
+
+	if (sysinfo(&si) < 0)
+		return 0;
+	host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+	if (size <= host)
+		return 0;
+	pr_err("%s: %llu MiB of guest RAM is more than this host has (%llu MiB of RAM and swap)",
+	       what, (unsigned long long)(size >> 20), (unsigned long long)(host >> 20));
+	return -1;
+}
+
 /* --restore's stream, from its MACHINE record until the machine is built. */
 struct restore_src {
 	int fd;
@@ -703,7 +729,7 @@ static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restor
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = restore_machine(vm, &src->r, &src->rm);
+	ret = restore_machine(vm, &src->r, &src->rm, restore_opts.eager);
 	if (ret) {
 		pr_err("cannot restore: %s", src->r.err);
 		return ret;
@@ -869,7 +895,10 @@ int main(int argc, char **argv)
 		return DOMUS_EXIT_HOST_ERROR;
 	}
 	sfd = block_signals();
-	if (sfd < 0 || (restore_opts.arg && restore_open(&cfg, &rs)) || vm_create(&cfg, &vm))
+	if (sfd < 0 || (restore_opts.arg && restore_open(&cfg, &rs)) ||
+	    check_mem_size(cfg.mem_size, restore_opts.arg && !restore_opts.mem_given ?
+			   "cannot restore: the saved machine" : "--memory") ||
+	    vm_create(&cfg, &vm))
 		goto out;
 	vm->nr_vcpus = cfg.nr_vcpus;
 	if (cpuid_init(vm) || create_devices(vm, &cfg))

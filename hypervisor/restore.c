@@ -8,11 +8,13 @@
  * crash.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lazy.h"
 #include "log.h"
 #include "pci.h"
 #include "save.h"
@@ -20,6 +22,7 @@
 #include "uart.h"
 #include "vcpu.h"
 #include "virtio.h"
+#include "virtio_balloon.h"
 #include "vm.h"
 
 #define MAX_VIRTIO_EXTRA 256
@@ -46,6 +49,8 @@ struct restore_state {
 	struct saved_virtio virtio[PCI_MAX_SLOTS];
 	struct vcpu_state *vcpus;
 	uint32_t *vcpu_seen;	/* VBIT()s per vCPU */
+	uint64_t *balloon_held;	/* from BALLOON records, or NULL */
+	struct lazy *lazy;	/* the pages come later (lazy.h), or NULL: they are in RAM */
 };
 
 static const char *virtio_name(uint16_t id)
@@ -126,33 +131,67 @@ static int check_devices(struct vm *vm, struct ss_reader *r, const struct restor
 	return 0;
 }
 
-static int take_pages(struct vm *vm, struct ss_reader *r, const struct ss_record *rec)
+/*
+ * A page that became zero (a migration's ZERO_PAGES): punched out of the memfd, so the
+ * memory goes back to the host as the balloon's does. The VMM and KVM both map the memfd
+ * MAP_SHARED (one memslot over vm->ram), so the punch unmaps the page from both; the next
+ * touch gets a fresh zero page. Zeroes are written only where the memfd cannot punch.
+ */
+static void ram_zero(struct vm *vm, uint64_t first, uint32_t nr)
+{
+	if (fallocate(vm->ram_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      first * SS_PAGE_SIZE, (off_t)nr * SS_PAGE_SIZE) < 0)
+		memset(vm->ram + first * SS_PAGE_SIZE, 0, (size_t)nr * SS_PAGE_SIZE);
+}
+
+/* PAGES were checked and placed (or deferred) by the framing; ZERO_PAGES are checked here. */
+static int take_pages(struct vm *vm, struct ss_reader *r, const struct ss_record *rec,
+		      struct restore_state *rs)
 {
 	struct ss_pages p;
 	uint64_t total = vm->mem_size / SS_PAGE_SIZE;
 
-	if (rec->len < sizeof(p))
-		return ss_reader_fail(r, -EBADMSG, "short page record at offset %llu",
-				      (unsigned long long)rec->offset);
 	memcpy(&p, rec->body, sizeof(p));
-	if (p.first > total || p.nr > total - p.first ||
-	    (rec->type == SS_REC_PAGES &&
-	     rec->len != sizeof(p) + (uint64_t)p.nr * SS_PAGE_SIZE) ||
-	    (rec->type == SS_REC_ZERO_PAGES && rec->len != sizeof(p)))
+	if (rec->type == SS_REC_PAGES)
+		return rec->deferred && lazy_add_pages(rs->lazy, rec, p.first, p.nr) ?
+			ss_reader_fail(r, -ENOMEM, "out of memory") : 0;
+	if (rec->len != sizeof(p) || p.first > total || p.nr > total - p.first)
 		return ss_reader_fail(r, -EBADMSG, "page record at offset %llu: pages %llu+%u "
 				      "do not fit %llu pages of RAM or the record's length",
 				      (unsigned long long)rec->offset, (unsigned long long)p.first,
 				      p.nr, (unsigned long long)total);
-	/*
-	 * A page that became zero. Not punched out of the memfd: on the development host's KVM
-	 * a guest then read stale data from such a page (not understood yet; see
-	 * docs/savestate.md), so zeroes are written.
-	 */
-	if (rec->type == SS_REC_ZERO_PAGES)
-		memset(vm->ram + p.first * SS_PAGE_SIZE, 0, (size_t)p.nr * SS_PAGE_SIZE);
-	else if (!rec->in_ram)
-		memcpy(vm->ram + p.first * SS_PAGE_SIZE, rec->body + sizeof(p),
-		       (size_t)p.nr * SS_PAGE_SIZE);
+	if (rs->lazy)
+		lazy_add_zero(rs->lazy, p.first, p.nr);
+	else
+		ram_zero(vm, p.first, p.nr);
+	return 0;
+}
+
+/* BALLOON: part of the held-page bitmap, applied at END. */
+static int take_balloon(struct vm *vm, struct ss_reader *r, const struct ss_record *rec,
+			struct restore_state *rs)
+{
+	uint64_t pages = vm->mem_size / SS_PAGE_SIZE, words = (pages + 63) / 64;
+	struct ss_balloon b;
+
+	if (rec->len < sizeof(b))
+		return ss_reader_fail(r, -EBADMSG, "short BALLOON record at offset %llu",
+				      (unsigned long long)rec->offset);
+	memcpy(&b, rec->body, sizeof(b));
+	if (!vm->balloon || b.slot != vballoon_slot(vm->balloon) || !b.nr_words ||
+	    b.nr_words > SS_BALLOON_WORDS || b.first_word >= words ||
+	    b.nr_words > words - b.first_word ||
+	    rec->len != sizeof(b) + (uint64_t)b.nr_words * sizeof(uint64_t))
+		return ss_reader_fail(r, -EBADMSG, "bad BALLOON record at offset %llu (slot %u, "
+				      "words %llu+%u of %llu)", (unsigned long long)rec->offset,
+				      b.slot, (unsigned long long)b.first_word, b.nr_words,
+				      (unsigned long long)words);
+	if (!rs->balloon_held && !(rs->balloon_held = calloc(words, sizeof(uint64_t))))
+		return ss_reader_fail(r, -ENOMEM, "out of memory");
+	memcpy(rs->balloon_held + b.first_word, rec->body + sizeof(b),
+	       b.nr_words * sizeof(uint64_t));
+	if (pages % 64)		/* no page beyond RAM can be held */
+		rs->balloon_held[words - 1] &= (1ULL << (pages % 64)) - 1;
 	return 0;
 }
 
@@ -322,7 +361,9 @@ static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_recor
 	switch (rec->type) {
 	case SS_REC_PAGES:
 	case SS_REC_ZERO_PAGES:
-		return take_pages(vm, r, rec);
+		return take_pages(vm, r, rec, rs);
+	case SS_REC_BALLOON:
+		return take_balloon(vm, r, rec, rs);
 	case SS_REC_VM:
 		rs->have_vm = true;
 		return fixed(r, rec, &rs->vm, sizeof(rs->vm));
@@ -397,6 +438,8 @@ static int apply_devices(struct vm *vm, struct ss_reader *r, struct restore_stat
 		return ss_reader_fail(r, ret, "%s", err);
 	if (vm->testdev && rs->have_testdev)
 		testdev_set_scratch(vm->testdev, rs->scratch);
+	if (vm->balloon && rs->balloon_held)
+		vballoon_load_held(vm->balloon, rs->balloon_held);
 	return 0;
 }
 
@@ -417,6 +460,8 @@ static int apply_state(struct vm *vm, struct ss_reader *r, struct restore_state 
 	return apply_devices(vm, r, rs);
 }
 
+static int start_lazy(struct vm *vm, struct ss_reader *r, struct restore_state *rs);
+
 static int read_records(struct vm *vm, struct ss_reader *r, struct restore_state *rs)
 {
 	for (;;) {
@@ -427,6 +472,8 @@ static int read_records(struct vm *vm, struct ss_reader *r, struct restore_state
 			return ret;
 		if (rec.type == SS_REC_END) {
 			ret = check_complete(vm, r, rs);
+			if (!ret && rs->lazy)
+				ret = start_lazy(vm, r, rs);
 			return ret ? ret : apply_state(vm, r, rs);
 		}
 		ret = take_record(vm, r, &rec, rs);
@@ -435,7 +482,44 @@ static int read_records(struct vm *vm, struct ss_reader *r, struct restore_state
 	}
 }
 
-int restore_machine(struct vm *vm, struct ss_reader *r, const struct restore_machine *rm)
+/*
+ * From a regular file the memory is restored lazily when this host allows it (lazy.h); a
+ * pipe, a socket (migration) or a host without userfaultfd reads it here and now.
+ */
+static int try_lazy(struct vm *vm, struct ss_reader *r, struct restore_state *rs, bool eager)
+{
+	char why[160];
+	int ret;
+
+	if (eager)
+		return 0;
+	ret = lazy_create(vm, r->fd, r->offset, &rs->lazy, why, sizeof(why));
+	if (ret == -EOPNOTSUPP) {
+		pr_info("restore: reading all memory now, not lazily: %s", why);
+		return 0;
+	}
+	if (ret)
+		return ss_reader_fail(r, ret, "%s", ret == -ENOMEM ? "out of memory" : why);
+	r->defer_pages = true;
+	r->end = lazy_stream_end(rs->lazy);
+	return 0;
+}
+
+static int start_lazy(struct vm *vm, struct ss_reader *r, struct restore_state *rs)
+{
+	char err[256];
+	struct lazy *lz = rs->lazy;
+	int ret;
+
+	rs->lazy = NULL;	/* vm->lazy owns it once it runs */
+	ret = lazy_start(vm, lz, err, sizeof(err));
+	if (!vm->lazy)
+		lazy_free(lz);
+	return ret ? ss_reader_fail(r, ret, "%s", err) : 0;
+}
+
+int restore_machine(struct vm *vm, struct ss_reader *r, const struct restore_machine *rm,
+		    bool eager)
 {
 	struct restore_state *rs __free = calloc(1, sizeof(*rs));
 	struct vcpu_state *vcpus __free = calloc(vm->nr_vcpus, sizeof(*vcpus));
@@ -450,5 +534,10 @@ int restore_machine(struct vm *vm, struct ss_reader *r, const struct restore_mac
 	rs->vcpu_seen = seen;
 	r->ram = vm->ram;		/* page data straight into RAM */
 	r->ram_pages = vm->mem_size / SS_PAGE_SIZE;
-	return read_records(vm, r, rs);
+	ret = try_lazy(vm, r, rs, eager);
+	if (!ret)
+		ret = read_records(vm, r, rs);
+	lazy_free(rs->lazy);		/* not started: the restore failed */
+	free(rs->balloon_held);
+	return ret;
 }

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "job.h"
+#include "lazy.h"
 #include "log.h"
 #include "pci.h"
 #include "save.h"
@@ -22,6 +23,7 @@
 #include "uart.h"
 #include "vcpu.h"
 #include "virtio.h"
+#include "virtio_balloon.h"
 #include "vm.h"
 
 _Static_assert(sizeof(struct uart_state) == 14 + UART_FIFO_SIZE, "UART record layout");
@@ -143,6 +145,13 @@ int save_write_memory(struct vm *vm, struct ss_writer *w, struct save_stats *st)
 {
 	uint64_t total = vm->mem_size / SS_PAGE_SIZE;
 	off_t off = 0;
+	char err[320];
+
+	/* A lazily restored domain's RAM must be all there (its holes are not zero yet). */
+	if (lazy_wait(vm, err, sizeof(err))) {
+		pr_err("%s", err);
+		return -EIO;
+	}
 
 	while ((uint64_t)off < vm->mem_size) {
 		off_t data = lseek(vm->ram_fd, off, SEEK_DATA);
@@ -280,6 +289,8 @@ static int write_devices(struct vm *vm, struct ss_writer *w)
 		ret = ss_write_recordv(w, SS_REC_VIRTIO, SS_F_MANDATORY,
 				       (struct iovec[]){ { &rec, sizeof(rec) }, { extra, n } }, 2);
 	}
+	if (!ret && vm->balloon)
+		ret = vballoon_save_held(vm->balloon, w);
 	if (!ret && vm->testdev) {
 		uint8_t scratch[8];
 
@@ -375,6 +386,9 @@ int save_machine(struct vm *vm, struct job_shared *sh, struct save_stats *st, ch
 
 	*st = (struct save_stats){};
 	err[0] = '\0';
+	ret = lazy_wait(vm, err, errlen);
+	if (ret)
+		return ret;
 	save_quiesce(vm, true);
 	ret = write_stream(vm, &w, st, err, errlen);
 	save_quiesce(vm, false);

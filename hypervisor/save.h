@@ -59,9 +59,10 @@ int restore_begin(struct ss_reader *r, struct restore_machine *rm) _must_check_;
 /*
  * Check the machine built from the command line against @rm (same devices in the same
  * slots, same disk sizes and modes), then read the rest of the stream into it: memory,
- * then at the END record the VM, vCPU and device state. Return: 0 or -errno, r->err set.
+ * then at the END record the VM, vCPU and device state. From a regular file the memory
+ * comes lazily (lazy.h) unless @eager. Return: 0 or -errno, r->err set.
  */
-int restore_machine(struct vm *vm, struct ss_reader *r, const struct restore_machine *rm)
-	_must_check_;
+int restore_machine(struct vm *vm, struct ss_reader *r, const struct restore_machine *rm,
+		    bool eager) _must_check_;
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * The saved-state stream's framing: header, records, crc32c (savestate.h,
  * docs/savestate.md). Knows nothing about what the records mean; save.c and restore.c do.
- * Works on any fd (file, pipe, socket): no seeking, no mmap.
+ * Works on any fd (file, pipe, socket): no mmap, and no seeking but to skip page data for
+ * a lazy restore from a file (defer_pages).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -221,6 +222,7 @@ static const char *const rec_names[] = {
 	[SS_REC_PCI] = "PCI",
 	[SS_REC_VIRTIO] = "VIRTIO",
 	[SS_REC_TESTDEV] = "TESTDEV",
+	[SS_REC_BALLOON] = "BALLOON",
 };
 
 const char *ss_rec_name(uint32_t type)
@@ -315,20 +317,6 @@ static const char *type_name(uint32_t type, char *buf, size_t len)
 	return buf;
 }
 
-/* Where a PAGES record's data may go directly: its place in RAM, or NULL. */
-static uint8_t *pages_target(struct ss_reader *r, const struct ss_rec_hdr *h)
-{
-	struct ss_pages p;
-
-	if (!r->ram || h->type != SS_REC_PAGES || h->len < sizeof(p))
-		return NULL;
-	memcpy(&p, r->buf, sizeof(p));
-	if (p.first > r->ram_pages || p.nr > r->ram_pages - p.first ||
-	    h->len != sizeof(p) + (uint64_t)p.nr * SS_PAGE_SIZE)
-		return NULL;		/* the record's reader says what is wrong */
-	return r->ram + p.first * SS_PAGE_SIZE;
-}
-
 static int read_part(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at, void *dst,
 		     size_t len, uint32_t *crc)
 {
@@ -350,27 +338,99 @@ static int read_part(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t a
 }
 
 /*
- * The body, into r->buf; a PAGES record's data straight into RAM when the reader has it
- * (no copy). Its checksum is checked by the caller: a bad record then fails the restore,
- * whatever it left in RAM.
+ * A PAGES record: its ss_pages into r->buf, then the data straight to its place in RAM
+ * (no copy, no buffer: a record's length is checked against RAM before anything of it is
+ * read), or with defer_pages skipped (the lazy restore reads it later, lazy.c). The
+ * checksum is checked by the caller: a bad record then fails the restore, whatever it
+ * left in RAM.
  */
-static int read_body(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at,
-		     uint32_t *crc, bool *in_ram)
+static int read_pages(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at,
+		      uint32_t *crc, struct ss_record *rec)
 {
-	size_t first = h->type == SS_REC_PAGES && h->len > sizeof(struct ss_pages) ?
-		       sizeof(struct ss_pages) : h->len;
-	uint8_t *ram;
+	struct ss_pages p;
+	size_t len;
 	int ret;
 
-	*in_ram = false;
+	if (h->len < sizeof(p))
+		return fail(r, -EBADMSG, "short page record at offset %llu",
+			    (unsigned long long)at);
+	if (grow(r, sizeof(p)))
+		return fail(r, -ENOMEM, "out of memory");
+	ret = read_part(r, h, at, r->buf, sizeof(p), crc);
+	if (ret)
+		return ret;
+	memcpy(&p, r->buf, sizeof(p));
+	if (p.first > r->ram_pages || p.nr > r->ram_pages - p.first ||
+	    h->len != sizeof(p) + (uint64_t)p.nr * SS_PAGE_SIZE)
+		return fail(r, -EBADMSG, "page record at offset %llu: pages %llu+%u do not fit "
+			    "%llu pages of RAM or the record's length of %u bytes",
+			    (unsigned long long)at, (unsigned long long)p.first, p.nr,
+			    (unsigned long long)r->ram_pages, h->len);
+	len = (size_t)p.nr * SS_PAGE_SIZE;
+	if (!r->defer_pages)
+		return read_part(r, h, at, r->ram + p.first * SS_PAGE_SIZE, len, crc);
+	rec->deferred = true;
+	rec->data_at = r->offset;
+	rec->crc_part = *crc;
+	if (r->offset + len > r->end)
+		return fail(r, -ENODATA, "truncated: record PAGES at offset %llu has %u bytes, "
+			    "the file ends before", (unsigned long long)at, h->len);
+	if (lseek(r->fd, len, SEEK_CUR) < 0)
+		return fail(r, -errno, "cannot seek at offset %llu: %s",
+			    (unsigned long long)r->offset, strerror(errno));
+	r->offset += len;
+	return 0;
+}
+
+/*
+ * An optional record this reader does not know, larger than any state record: checked and
+ * dropped through a bounded buffer, never allocated whole (a crafted length must not make
+ * us allocate 16 MiB per record).
+ */
+static int skip_body(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at,
+		     uint32_t *crc)
+{
+	if (grow(r, SS_MAX_STATE_BODY))
+		return fail(r, -ENOMEM, "out of memory");
+	for (uint32_t done = 0; done < h->len;) {
+		uint32_t n = h->len - done < SS_MAX_STATE_BODY ? h->len - done : SS_MAX_STATE_BODY;
+		int ret = read_part(r, h, at, r->buf, n, crc);
+
+		if (ret)
+			return ret;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * The body, into r->buf, at most SS_MAX_STATE_BODY bytes of it (PAGES data goes to RAM):
+ * what a hostile stream can make us allocate is bounded, whatever its lengths say.
+ */
+static int read_body(struct ss_reader *r, const struct ss_rec_hdr *h, uint64_t at,
+		     uint32_t *crc, struct ss_record *rec)
+{
+	char tn[24];
+
+	rec->deferred = false;
+	rec->body = NULL;
+	if (h->type == SS_REC_PAGES) {
+		int ret = read_pages(r, h, at, crc, rec);
+
+		rec->body = r->buf;
+		return ret;
+	}
+	if (h->len > SS_MAX_STATE_BODY) {
+		if (ss_rec_name(h->type) || (h->flags & SS_F_MANDATORY))
+			return fail(r, -EBADMSG, "record %s at offset %llu has %u bytes, more than "
+				    "any such record can have", type_name(h->type, tn, sizeof(tn)),
+				    (unsigned long long)at, h->len);
+		return skip_body(r, h, at, crc);
+	}
 	if (grow(r, h->len ? h->len : 1))
 		return fail(r, -ENOMEM, "out of memory for a record of %u bytes", h->len);
-	ret = read_part(r, h, at, r->buf, first, crc);
-	if (ret || first == h->len)
-		return ret;
-	ram = pages_target(r, h);
-	*in_ram = ram != NULL;
-	return read_part(r, h, at, ram ? ram : r->buf + first, h->len - first, crc);
+	rec->body = r->buf;
+	return read_part(r, h, at, r->buf, h->len, crc);
 }
 
 int ss_read_record(struct ss_reader *r, struct ss_record *rec)
@@ -395,10 +455,11 @@ int ss_read_record(struct ss_reader *r, struct ss_record *rec)
 	if (h.len > SS_MAX_BODY)
 		return fail(r, -EBADMSG, "corrupt record header at offset %llu (length %u)",
 			    (unsigned long long)at, h.len);
-	n = read_body(r, &h, at, &crc, &rec->in_ram);
+	n = read_body(r, &h, at, &crc, rec);
 	if (n)
 		return n;
-	if (crc != h.crc)
+	rec->crc = h.crc;
+	if (!rec->deferred && crc != h.crc)
 		return fail(r, -EBADMSG, "checksum mismatch in record %s at offset %llu: the "
 			    "file is corrupt", type_name(h.type, tn, sizeof(tn)),
 			    (unsigned long long)at);
@@ -406,6 +467,5 @@ int ss_read_record(struct ss_reader *r, struct ss_record *rec)
 	rec->flags = h.flags;
 	rec->len = h.len;
 	rec->offset = at;
-	rec->body = r->buf;
 	return 0;
 }

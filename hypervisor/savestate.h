@@ -26,6 +26,7 @@
 #define SS_MAGIC		"DOMUSSV\n"
 #define SS_VERSION		1
 #define SS_MAX_BODY		(16u << 20)	/* a record body larger than this is corrupt */
+#define SS_MAX_STATE_BODY	(64u << 10)	/* ... and a non-PAGES one larger than this */
 #define SS_PAGE_SIZE		4096u
 #define SS_PAGES_PER_RECORD	256u		/* 1 MiB of page data per PAGES record */
 #define SS_RECV_TIMEOUT_S	30		/* a socket sender may go quiet this long */
@@ -77,6 +78,8 @@ enum ss_rec_type {
 	SS_REC_PCI = 33,		/* struct ss_pci: CONFIG_ADDRESS and every slot's config */
 	SS_REC_VIRTIO = 34,		/* struct ss_virtio + extra_len bytes of device state */
 	SS_REC_TESTDEV = 35,		/* optional: the test device's scratch register */
+	SS_REC_BALLOON = 36,		/* optional: struct ss_balloon + nr_words u64 of the
+					 * balloon's held-page bitmap */
 };
 
 /* MACHINE: what must match for a restore; the command line supplies the backends. */
@@ -110,6 +113,17 @@ struct ss_pages {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct ss_pages) == 16, "wire size");
+
+/* BALLOON: words [first_word, first_word + nr_words) of the bitmap of held 4 KiB pages. */
+struct ss_balloon {
+	uint8_t slot;		/* the balloon's PCI slot */
+	uint8_t reserved[3];
+	uint32_t nr_words;	/* u64 words that follow, 1..SS_BALLOON_WORDS */
+	uint64_t first_word;	/* bit n of word w: RAM file page w * 64 + n */
+};
+_Static_assert(sizeof(struct ss_balloon) == 16, "wire size");
+
+#define SS_BALLOON_WORDS	4096u	/* 32 KiB of bitmap (16 GiB of RAM) per record */
 
 struct ss_vcpu {
 	uint32_t id;
@@ -204,16 +218,26 @@ struct ss_reader {
 	uint64_t offset;	/* bytes consumed */
 	uint8_t *buf;		/* the current record's body */
 	size_t cap;
-	uint8_t *ram;		/* if set, PAGES data goes straight to its place here */
+	uint8_t *ram;		/* PAGES data goes straight to its place here */
 	uint64_t ram_pages;
+	bool defer_pages;	/* seekable file: skip PAGES data (lazy restore, lazy.h) */
+	uint64_t end;		/* with defer_pages: the stream's bytes in the file */
 	char err[320];		/* what was wrong, when a call failed */
 };
 
 struct ss_record {
 	uint32_t type, flags, len;
 	uint64_t offset;	/* of its header in the stream */
-	const uint8_t *body;	/* valid until the next ss_read_record() */
-	bool in_ram;		/* PAGES: the data is in r->ram already, body has the ss_pages */
+	const uint8_t *body;	/* valid until the next ss_read_record(); NULL for an optional
+				 * unknown record too large to keep (its checksum was checked) */
+	/*
+	 * PAGES: body has the ss_pages, the data is in r->ram already, or with defer_pages
+	 * (deferred) at stream offset data_at, unchecked: its checksum is crc32c continued
+	 * from crc_part over the data, and must come out as crc.
+	 */
+	bool deferred;
+	uint64_t data_at;
+	uint32_t crc_part, crc;
 };
 
 void ss_reader_init(struct ss_reader *r, int fd, const char *name);

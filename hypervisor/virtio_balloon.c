@@ -362,11 +362,7 @@ static size_t vballoon_state_save(struct virtio_dev *dev, struct ss_virtio *rec,
 	return sizeof(s);
 }
 
-/*
- * Which pages the driver gave the balloon is not saved: they are zero and not in the
- * stream, and the device's bitmap starts empty (only its duplicate/unknown-PFN counters
- * can tell the difference).
- */
+/* Which pages the balloon holds is in BALLOON records of its own (vballoon_save_held). */
 static int vballoon_state_load(struct virtio_dev *dev, const uint8_t *buf, size_t len,
 			       char *err, size_t errlen)
 {
@@ -391,6 +387,51 @@ static int vballoon_state_load(struct virtio_dev *dev, const uint8_t *buf, size_
 	vb->stats_held = s.stats_held;
 	vb->stats_out = s.stats_out;
 	return 0;
+}
+
+static uint64_t held_words(const struct vballoon *vb)
+{
+	return (vb->vm->mem_size / VB_PAGE_SIZE + 63) / 64;
+}
+
+int vballoon_save_held(struct vballoon *vb, struct ss_writer *w)
+{
+	uint64_t words = held_words(vb);
+
+	for (uint64_t first = 0; first < words; first += SS_BALLOON_WORDS) {
+		uint32_t n = words - first < SS_BALLOON_WORDS ? words - first : SS_BALLOON_WORDS;
+		struct ss_balloon h = { .slot = vb->vdev->pci.slot, .nr_words = n,
+					.first_word = first };
+		uint32_t k = 0;
+		int ret;
+
+		while (k < n && !vb->held[first + k])
+			k++;
+		if (k == n)
+			continue;	/* nothing held here: no record */
+		ret = ss_write_recordv(w, SS_REC_BALLOON, 0, (struct iovec[]){
+			{ &h, sizeof(h) }, { &vb->held[first], n * sizeof(uint64_t) } }, 2);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void vballoon_load_held(struct vballoon *vb, const uint64_t *held)
+{
+	uint64_t words = held_words(vb), pages = 0;
+
+	pthread_mutex_lock(&vb->vdev->lock);
+	memcpy(vb->held, held, words * sizeof(*held));
+	for (uint64_t k = 0; k < words; k++)
+		pages += __builtin_popcountll(held[k]);
+	vb->st.balloon_pages = pages;
+	pthread_mutex_unlock(&vb->vdev->lock);
+}
+
+unsigned int vballoon_slot(const struct vballoon *vb)
+{
+	return vb->vdev->pci.slot;
 }
 
 static void config_image(const struct vballoon *vb, uint8_t *cfg)

@@ -85,6 +85,17 @@ uint64_t vballoon_get_actual(struct vballoon *vb);
 int vballoon_request_stats(struct vballoon *vb);
 /* Seconds between automatic requests (default 10); 0 requests only on demand. */
 void vballoon_set_stats_period(struct vballoon *vb, unsigned int seconds);
+/*
+ * Saved state beyond the transport's (docs/savestate.md): which pages the balloon holds.
+ * save: one optional BALLOON record per 16 GiB of RAM that has any held page; the caller
+ * has quiesced the device (holds its lock). load: the whole bitmap (one bit per 4 KiB page
+ * of the RAM file), after the device's state was loaded.
+ */
+struct ss_writer;
+int vballoon_save_held(struct vballoon *vb, struct ss_writer *w) _must_check_;
+void vballoon_load_held(struct vballoon *vb, const uint64_t *held);
+unsigned int vballoon_slot(const struct vballoon *vb);
+
 /* Copy out the last statistics and the device's counters. */
 void vballoon_get_stats(struct vballoon *vb, struct vballoon_stats *st);
 

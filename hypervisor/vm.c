@@ -13,6 +13,7 @@
 
 #include "boot.h"
 #include "layout.h"
+#include "lazy.h"
 #include "log.h"
 #include "vm.h"
 
@@ -178,6 +179,7 @@ void vm_free(struct vm *vm)
 {
 	if (!vm)
 		return;
+	lazy_free(vm->lazy);	/* before the RAM goes: its thread serves it */
 	if (vm->ram)
 		munmap(vm->ram, vm->mem_size);
 	if (vm->ram_fd >= 0)

@@ -32,6 +32,7 @@ struct pm;
 struct testdev;
 struct vrng;
 struct vballoon;
+struct lazy;
 
 struct vm_config {
 	const char *kernel;
@@ -85,6 +86,7 @@ struct vm {
 	uint8_t *ram;			/* low RAM at 0, the rest at ram + lowmem (GPA 4 GiB) */
 	uint64_t mem_size;
 	uint64_t lowmem;
+	struct lazy *lazy;		/* a lazy restore serves RAM (lazy.h), or NULL */
 
 	struct io_bus pio;
 	struct io_bus mmio;

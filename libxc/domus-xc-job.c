@@ -101,11 +101,9 @@ int cmd_save(xc_interface *xch, xc_domain *dom, int argc, char **argv)
 		fprintf(stderr, "domus-xc: save DOMAIN FILE [--keep-running]\n");
 		return CLI_USAGE;
 	}
-	fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "domus-xc: save: cannot create %s: %m\n", argv[0]);
-		return -errno;
-	}
+	fd = xc_save_file_open(xch, argv[0], 0600);
+	if (fd < 0)
+		return fd;	/* the error is set on xch */
 	r = xc_domain_save(xch, dom, fd, keep ? 0 : XC_SAVE_STOP, &res);
 	close(fd);
 	if (r) {

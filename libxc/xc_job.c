@@ -42,6 +42,35 @@ const char *xc_job_phase_name(unsigned int phase)
 	return phase < sizeof(names) / sizeof(names[0]) ? names[phase] : "unknown";
 }
 
+#define SAVE_LOCK_WAIT_MS 30000
+
+int xc_save_file_open(xc_interface *xch, const char *path, unsigned int mode)
+{
+	struct flock wr = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+	int waited = 0, err;
+
+	if (fd < 0)
+		return xc__error(xch, -errno, "cannot create %s: %s", path, strerror(errno));
+	/* Not O_TRUNC: a lazily restoring VMM may still read the old contents. */
+	while (fcntl(fd, F_OFD_SETLK, &wr) < 0 && (errno == EAGAIN || errno == EACCES)) {
+		if (waited >= SAVE_LOCK_WAIT_MS) {
+			close(fd);
+			return xc__error(xch, -EBUSY, "%s is still being read by a domain restored "
+					 "from it; save to another file or try again", path);
+		}
+		nanosleep(&(struct timespec){ 0, 20 * 1000000L }, NULL);
+		waited += 20;
+	}
+	/* Any other lock error: a file system without locks; nobody can hold one there. */
+	if (ftruncate(fd, 0) < 0) {
+		err = -errno;
+		close(fd);
+		return xc__error(xch, err, "cannot truncate %s: %s", path, strerror(-err));
+	}
+	return fd;
+}
+
 /*
  * One job request: @fd goes along, the reply comes when the job is over. Return: the
  * reply's status with its payload copied to @out (@out_len octets), or -errno.

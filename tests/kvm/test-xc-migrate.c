@@ -207,7 +207,20 @@ static xc_domain *check_save_restore(void)
 	 * kernel goes along for the machine after a reboot. */
 	cfg.mem_bytes = 0;
 	cfg.kernel = guest_elf;
+	setenv("DOMUS_VMM_LAZY_DELAY_MS", "50", 1);	/* a lazy restore of ~0.7 s */
 	XC_OK(xa, xc_domain_create(xa, &cfg, &back));
+	unsetenv("DOMUS_VMM_LAZY_DELAY_MS");
+	/*
+	 * Saved into the very file its memory is still coming from: xc_save_file_open waits
+	 * for the VMM's read lock to go before it truncates, so the restore loses nothing (an
+	 * O_TRUNC here would end the domain: "the file was truncated since the restore began").
+	 */
+	fd = xc_save_file_open(xa, file, 0600);
+	TEST_ASSERT(fd >= 0, "xc_save_file_open: %s", xc_last_error(xa));
+	XC_OK(xa, xc_domain_save(xa, back, fd, 0, &res));
+	TEST_ASSERT(lseek(fd, 0, SEEK_END) == (off_t)res.bytes, "the second save's file has "
+		    "other than its %" PRIu64 " bytes", res.bytes);
+	close(fd);
 	TEST_ASSERT(!strcmp(xc_domain_name(back), "xcmig") &&
 		    !memcmp(xc_domain_uuid(back), the_uuid, 16), "restored name/UUID differ");
 	after = wait_round(dir_a, xc_domain_id(back), before.last + 20);
@@ -216,6 +229,8 @@ static xc_domain *check_save_restore(void)
 	expect_state(xa, back, XC_DOMSTATE_RUNNING, 0, "restored domain");
 	printf("ok: restore through xc_domain_create: domid %u -> %u, rounds %u -> %u, memory "
 	       "intact\n", old_id, xc_domain_id(back), before.last, after.first);
+	printf("ok: saved again into the same file while restoring lazily from it: "
+	       "xc_save_file_open waited for the VMM's lock\n");
 	return back;
 }
 
