@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,8 +51,13 @@ int xc_save_file_open(xc_interface *xch, const char *path, unsigned int mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
 	int waited = 0, err;
 
+	struct stat st;
+
 	if (fd < 0)
 		return xc__error(xch, -errno, "cannot create %s: %s", path, strerror(errno));
+	/* A FIFO or a device: nothing to truncate, and no restore reads it lazily. */
+	if (!fstat(fd, &st) && !S_ISREG(st.st_mode))
+		return fd;
 	/* Not O_TRUNC: a lazily restoring VMM may still read the old contents. */
 	while (fcntl(fd, F_OFD_SETLK, &wr) < 0 && (errno == EAGAIN || errno == EACCES)) {
 		if (waited >= SAVE_LOCK_WAIT_MS) {

@@ -188,10 +188,11 @@ static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 	g_mutex_unlock(&xb->lock);
 	if (!(flags & (VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED)))
 		flags |= paused ? VIR_DOMAIN_SAVE_PAUSED : VIR_DOMAIN_SAVE_RUNNING;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Not a plain O_TRUNC: a domain restored lazily from this very file may still read it. */
+	fd = xc_save_file_open(xd->xch, path, 0600);
 	if (fd < 0)
 		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
-				"cannot create the save image %s: %s", path, g_strerror(errno));
+				"cannot create the save image: %s", xc_last_error(xd->xch));
 	r = xc_domain_save(xd->xch, xd->ctl, fd, XC_SAVE_STOP, &res);
 	if (r < 0) {
 		g_unlink(path);
