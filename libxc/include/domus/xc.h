@@ -448,7 +448,8 @@ int xc_domain_save(xc_interface *xch, xc_domain *dom, int fd, unsigned int flags
  * destroying what it holds while a VMM still reads it: a domain restored lazily from this
  * very file holds an OFD read lock on it until all its memory is in (docs/savestate.md,
  * "Lazy restore"). Takes an OFD write lock, waiting up to 30 s for readers to let go, then
- * truncates the file. The lock goes with the descriptor. Return: the descriptor, or -errno
+ * truncates the file (a FIFO or a device is returned as opened, unlocked). The lock goes with
+ * the descriptor. Return: the descriptor, or -errno
  * with the error set (-EBUSY: still read after 30 s).
  */
 int xc_save_file_open(xc_interface *xch, const char *path, unsigned int mode);
