@@ -166,6 +166,15 @@ static void ended(struct xc_backend *xb, struct xdom *xd, const xc_domain_event 
 	last = domus_domain_def_copy(xd->live);
 	g_mutex_unlock(&xb->lock);
 	switch (ev->reason) {
+	case XC_REASON_MIGRATED:
+		/* Its state went to another host. A perform step that did it leaves the rest to
+		 * confirm (xc-migrate.c); else (the daemon restarted meanwhile) it ends here. */
+		if (xb_migrated_out(xb, xd))
+			return;
+		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_MIGRATED, false);
+		xb_emit(xb, xd, EV_STOPPED, 3);
+		xb_forget_transient(xb, xd);
+		return;
 	case XC_REASON_DESTROYED:
 		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_DESTROYED, false);
 		xb_emit(xb, xd, EV_STOPPED, 1);
