@@ -19,6 +19,7 @@ destination keeps domid 1 busy there (on two real hosts there is nothing to avoi
 """
 import os
 import shutil
+import struct
 import signal
 import subprocess
 import sys
@@ -27,6 +28,8 @@ import time
 sys.dont_write_bytecode = True  # nothing written into the source tree
 import e2elib  # noqa: E402
 from e2elib import E, args, ok, skip, until, work, xml  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rpc"))
+from rpctest import OK, Raw, decode_error, xdr_string  # noqa: E402
 
 if not shutil.which("ip") or not shutil.which("nsenter"):
     skip("no ip or nsenter")
@@ -170,7 +173,7 @@ def wait_job(name, seconds=10):
           seconds, f"{name}'s migration job")
 
 
-print("1..8")
+print("1..9")
 setup_net()
 start("src")
 start("dst")
@@ -300,7 +303,107 @@ if not running("src", "m5"):
 ok("--copy-storage-all, --tunnelled and an unknown parameter refused with clear errors; the "
    "guest runs on")
 
-# 8. After all that, a migration still works.
+# 8. Hostile input straight on the wire: every step checks its params, flags and cookie.
+def tp(name, t, v):
+    return xdr_string(name) + struct.pack(">i", t) + v
+
+
+def params(*ps):
+    return struct.pack(">I", len(ps)) + b"".join(ps)
+
+
+def opaque(b):
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def cookie(step, uuid, version=1, extra=""):
+    return f"domus-migration {version}\nstep {step}\nuuid {uuid}\nname hx\n{extra}".encode()
+
+
+def wire_dom(d):
+    return xdr_string(d.name()) + d.UUID() + struct.pack(">i", d.ID())
+
+
+def refused(raw, proc, payload, text):
+    hdr, body = raw.call(proc, payload)
+    if hdr[5] == OK:
+        fail(f"procedure {proc} took hostile input (expected '{text}')")
+    msg = decode_error(body)[2] or ""
+    if text not in msg:
+        fail(f"procedure {proc}: '{msg}', expected '{text}'")
+
+
+HX = "0b0e5a1e-0000-4000-8000-00000000feed"
+hx_xml = xml("hx").replace("<name>hx</name>", f"<name>hx</name><uuid>{HX}</uuid>")
+other_xml = xml("hy")
+dst_raw, src_raw = Raw(f"{work}/dst/virtdomusd-sock"), Raw(f"{work}/src/virtdomusd-sock")
+dst_raw.open()
+src_raw.open()
+X = tp("destination_xml", 7, xdr_string(hx_xml))
+begin = opaque(cookie("begin", HX))
+F = struct.pack(">I", 1)
+for pl, text in (
+        (params(X) + opaque(b"") + F, "is missing"),
+        (params(X) + opaque(b"<qemu-migration/>") + F, "does not come from a Domus daemon"),
+        (params(X) + opaque(cookie("begin", HX, 2)) + F, "has version 2"),
+        (params(X) + opaque(cookie("prepare", HX)) + F, "written by another step"),
+        (params(X) + opaque(cookie("begin", "zz")) + F, "uuid is malformed"),
+        (params(X) + opaque(b"domus-migration 1\0") + F, "not text"),
+        (params() + begin + F, "'destination_xml' is missing"),
+        (params(X, tp("compression", 7, xdr_string("xbzrle"))) + begin + F,
+         "'compression' is not supported"),
+        (params(tp("destination_xml", 4, struct.pack(">Q", 1))) + begin + F, "must be a string"),
+        (params(X, X) + begin + F, "given twice"),
+        (params(tp("bandwidth", 7, xdr_string("fast")), X) + begin + F, "unsigned long long"),
+        (params(tp("destination_xml", 7, xdr_string("<domain"))) + begin + F, ""),
+        (params(tp("destination_xml", 7, xdr_string(other_xml))) + begin + F,
+         "another domain (UUID)"),
+        (params(X, tp("destination_name", 7, xdr_string("renamed"))) + begin + F, "--dname"),
+        (params(X, tp("migrate_uri", 7, xdr_string("http://x/"))) + begin + F,
+         "only the tcp scheme"),
+        (params(X, tp("migrate_uri", 7, xdr_string("tcp:x:99999"))) + begin + F, "1 to 65535"),
+        (params(X) + begin + struct.pack(">I", 1 | 4), "tunnelled"),
+        (params(X) + begin + struct.pack(">I", 1 << 30), "unsupported flags")):
+    refused(dst_raw, 303, pl, text)
+# A prepare nobody sends to: cancelled by finish, nothing left behind.
+hdr, body = dst_raw.call(303, params(X) + begin + F)
+if hdr[5] != OK or b"tcp:" not in body:
+    fail(f"a valid prepare: {decode_error(body) if hdr[5] else body}")
+until(lambda: "hx" in [d.name() for d in conn["dst"].listAllDomains(0)], 5, "hx reserved")
+refused(dst_raw, 306, params() + opaque(cookie("perform", HX)) + F + struct.pack(">i", 1),
+        "cancelled before the source connected")
+if "hx" in [d.name() for d in conn["dst"].listAllDomains(0)]:
+    fail("a cancelled prepare left its domain behind")
+refused(dst_raw, 306, params() + opaque(cookie("perform", HX)) + F + struct.pack(">i", 0),
+        "no incoming migration")
+# The source's steps, on the running m5.
+m5 = conn["src"].lookupByName("m5")
+u5 = m5.UUIDString()
+refused(src_raw, 307, wire_dom(m5) + params() + opaque(cookie("finish", u5)) + F +
+        struct.pack(">i", 0), "was not migrated")
+refused(src_raw, 307, wire_dom(m5) + params() + opaque(cookie("finish", HX)) + F +
+        struct.pack(">i", 0), "about domain")
+refused(src_raw, 305, wire_dom(m5) + struct.pack(">I", 0) +
+        params(tp("migrate_uri", 7, xdr_string("tcp:10.77.0.2"))) +
+        opaque(cookie("prepare", u5)) + F, "no port")
+refused(src_raw, 305, wire_dom(m5) + struct.pack(">I", 0) + params() +
+        opaque(cookie("prepare", u5)) + F, "no migration URI")
+refused(src_raw, 305, wire_dom(m5) + struct.pack(">I", 1) + xdr_string("qemu:///system") +
+        params() + opaque(b"") + struct.pack(">I", 3), "domus+tcp")
+refused(src_raw, 166, wire_dom(m5) + struct.pack(">QI", 0, 0), "from 1 to")
+refused(src_raw, 207, wire_dom(m5) + struct.pack(">QI", 1, 1), "unsupported flags")
+for d in daemons.values():
+    if d.poll() is not None:
+        fail("a daemon died of hostile migration input")
+if not running("src", "m5"):
+    fail("m5 stopped after hostile input")
+dst_raw.close()
+src_raw.close()
+ok("hostile prepare/finish/perform/confirm/limits input refused with errors that say what "
+   "is wrong (cookie missing, foreign, other version, step or domain; params; flags; URIs); "
+   "a cancelled prepare leaves nothing behind")
+
+# 9. After all that, a migration still works.
 virsh("src", "migrate", "--live", "m5", DST)
 expect_event("dst", "m5", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
 if not running("dst", "m5") or running("src", "m5"):

@@ -17,7 +17,8 @@ static rp_typed_param *dest_params(const rp_typed_param *params, unsigned int n,
 {
 	rp_typed_param *p = g_new0(rp_typed_param, n + 1);
 
-	memcpy(p, params, n * sizeof(*p));
+	if (n)
+		memcpy(p, params, n * sizeof(*p));
 	*out_n = n;
 	if (!has_xml) {
 		p[n].field = "destination_xml";

@@ -127,6 +127,7 @@ void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, b
 	xd->gen++;
 	xd->state = state;
 	xd->reason = reason;
+	xd->migrated_out = false;	/* however it ended, no confirm is owed any more */
 	g_mutex_unlock(&xb->lock);
 	g_unlink(status);
 }

@@ -68,19 +68,21 @@ bad_port:
 	return bad_uri(err, uri, "the port is not a number from 1 to 65535");
 }
 
-/* Bind @port on @addr (NULL: every address). Return: fd, -EADDRINUSE, or -1 with @err. */
-static int listen_port(const char *addr, unsigned int port, struct verr *err)
+static int listen_family(const char *addr, unsigned int port, int family, struct verr *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE,
-				  .ai_family = addr ? AF_UNSPEC : AF_INET6 };
+				  .ai_family = family };
 	struct addrinfo *ai = NULL;
 	char service[12];
 	int fd, one = 1, zero = 0, r;
 
 	snprintf(service, sizeof(service), "%u", port);
-	if ((r = getaddrinfo(addr, service, &hints, &ai)) != 0)
+	if ((r = getaddrinfo(addr, service, &hints, &ai)) != 0) {
+		if (!addr)	/* no IPv6 here */
+			return -EAFNOSUPPORT;
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"migration_address '%s': %s", addr, gai_strerror(r));
+	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -92,13 +94,29 @@ static int listen_port(const char *addr, unsigned int port, struct verr *err)
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
-		if (r == EADDRINUSE)
-			return -EADDRINUSE;
+		if (r == EADDRINUSE || r == EAFNOSUPPORT)
+			return -r;
 		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
 				"cannot listen for the migration on port %u: %s", port,
 				g_strerror(r));
 	}
 	freeaddrinfo(ai);
+	return fd;
+}
+
+/*
+ * Bind @port on @addr (NULL: every address: IPv6 and IPv4 on one socket, or IPv4 alone on
+ * a host without IPv6). Return: fd, -EADDRINUSE, or -1 with @err.
+ */
+static int listen_port(const char *addr, unsigned int port, struct verr *err)
+{
+	int fd = listen_family(addr, port, addr ? AF_UNSPEC : AF_INET6, err);
+
+	if (fd == -EAFNOSUPPORT && !addr)
+		fd = listen_family(addr, port, AF_INET, err);
+	if (fd == -EAFNOSUPPORT)
+		return verr_set(err, VERR_SYSTEM_ERROR, VERR_FROM_DOMAIN,
+				"cannot listen for the migration: %s", g_strerror(EAFNOSUPPORT));
 	return fd;
 }
 
