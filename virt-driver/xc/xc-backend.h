@@ -49,7 +49,7 @@ struct xdom {
 	struct xconsole *console;	/* the console session, if any (main loop owns it) */
 	/* xc-migrate.c: the next migration's limits (0: default), and where one stands */
 	uint64_t mig_downtime_ms, mig_speed_mib;
-	bool migrating_out;		/* perform runs: limits go to the VMM too */
+	bool migrating_out;		/* perform runs */
 	bool migrated_out;		/* perform succeeded (the VMM ended): confirm next */
 	bool migrating_in;		/* prepare .. the incoming thread's end */
 

@@ -495,7 +495,6 @@ static int xb_migrate_set_limit(struct domain_backend *b, const uint8_t *uuid,
 {
 	struct xc_backend *xb = xb_of(b);
 	g_autoptr(xdom) xd = xb_find(xb, uuid, err);
-	bool running;
 	xc_interface *xch;
 	xc_domain *dom;
 	int r;
@@ -513,18 +512,21 @@ static int xb_migrate_set_limit(struct domain_backend *b, const uint8_t *uuid,
 		xd->mig_downtime_ms = value;
 	else
 		xd->mig_speed_mib = value;
-	running = xd->migrating_out;
 	g_mutex_unlock(&xb->lock);
-	if (!running || xb_open_second(xb, xd, &xch, &dom, err) < 0) {
+	/*
+	 * A migration may run whoever started it (also a daemon before a restart: the VMMs
+	 * go on without us): ask the VMM. No VMM or no migration: for the next one.
+	 */
+	if (xb_open_second(xb, xd, &xch, &dom, err) < 0) {
 		memset(err, 0, sizeof(*err));
-		return 0;	/* for the next migration */
+		return 0;
 	}
 	r = which == DOMAIN_MIGRATE_DOWNTIME_MS ?
 	    xc_domain_migrate_set(xch, dom, XC_MIGRATE_SET_DOWNTIME, value, 0) :
 	    xc_domain_migrate_set(xch, dom, XC_MIGRATE_SET_BANDWIDTH, 0, value << 20);
 	xc_domain_close(xch, dom);
 	xc_interface_close(xch);
-	if (r < 0 && r != -ENOENT)	/* -ENOENT: it just ended */
+	if (r < 0 && r != -ENOENT)	/* -ENOENT: none runs */
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"cannot change the running migration's limit: %s", g_strerror(-r));
 	return 0;
