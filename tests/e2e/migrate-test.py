@@ -151,7 +151,14 @@ def busy(side, name):
 
 
 def boot(name, mem_mib=64):
-    d = conn["src"].createXML(xml(name, mem_mib=mem_mib), 0)
+    # A disk on "shared storage": the destination's VMM opens it while the source's still
+    # holds its lock.
+    disk = f"{work}/{name}.img"
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    d = conn["src"].createXML(xml(name, mem_mib=mem_mib).replace(
+        "<devices>", f"<devices><disk type='file' device='disk'><source file='{disk}'/>"
+        "<target dev='vda' bus='virtio'/></disk>"), 0)
     expect_event("src", name, E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
     busy("src", name)
     return d
