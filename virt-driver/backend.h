@@ -181,6 +181,7 @@ struct domain_migrate_args {
 	const char *uri;		/* prepare: the user's migrate_uri (or NULL);
 					 * perform: where the destination listens */
 	const char *local_host;		/* prepare: the address the client reached us on */
+	const char *listen_address;	/* prepare: listen_address, or NULL */
 	bool has_bandwidth;
 	uint64_t bandwidth_mib;		/* MiB/s */
 	int cancelled;			/* finish, confirm */

@@ -82,6 +82,8 @@ int remote_migrate_params(const rp_typed_param *p, unsigned int n, struct domain
 			r = take_string(&p[i], &a->dname, err);
 		else if (!strcmp(f, "destination_xml"))
 			r = take_string(&p[i], &a->dest_xml, err);
+		else if (!strcmp(f, "listen_address"))
+			r = take_string(&p[i], &a->listen_address, err);
 		else if (!strcmp(f, "persistent_xml"))
 			r = take_string(&p[i], &a->persist_xml, err);
 		else if (!strcmp(f, "bandwidth"))

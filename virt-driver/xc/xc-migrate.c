@@ -212,7 +212,8 @@ static int prepare_listen(struct xc_backend *xb, const struct domain_migrate_arg
 
 	if (a->uri && mig_uri_parse(a->uri, &host, &port, err) < 0)
 		return -1;
-	fd = mig_listen(xb->mig_address, port, xb->mig_port_min, xb->mig_port_max, &bound, err);
+	fd = mig_listen(a->listen_address ? a->listen_address : xb->mig_address, port,
+			xb->mig_port_min, xb->mig_port_max, &bound, err);
 	if (fd < 0)
 		return -1;
 	if (!host)
