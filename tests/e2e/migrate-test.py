@@ -413,12 +413,12 @@ ok("hostile prepare/finish/perform/confirm/limits input refused with errors that
    "is wrong (cookie missing, foreign, other version, step or domain; params; flags; URIs); "
    "a cancelled prepare leaves nothing behind")
 
-# 9. After all that, a migration still works.
-virsh("src", "migrate", "--live", "m5", DST)
+# 9. After all that, a migration still works (with the auto-converge throttle allowed).
+virsh("src", "migrate", "--live", "--auto-converge", "m5", DST)
 expect_event("dst", "m5", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
 if not running("dst", "m5") or running("src", "m5"):
     fail("m5 after a migration following refused ones")
-ok("a migration after refused ones succeeds")
+ok("a migration (--auto-converge) after refused ones succeeds")
 
 # 10. The source daemon SIGKILLed halfway: the VMMs go on without it; the restarted daemon
 # finds the domain, sees the job and lifts the 1 MiB/s limit; exactly one copy runs after.
