@@ -139,6 +139,12 @@ struct domain_job_info {
 	uint64_t elapsed_ms;
 	uint64_t data_total, data_processed, data_remaining;
 	uint64_t mem_total, mem_processed, mem_remaining;
+	/* For virDomainGetJobStats: */
+	int operation;			/* VIR_DOMAIN_JOB_OPERATION_*: 2 save, 5 migration out */
+	uint64_t dirty_rate;		/* pages per second, last round */
+	uint64_t iteration;		/* rounds so far */
+	uint64_t bps;			/* bytes per second so far */
+	int throttle;			/* auto-converge percent */
 };
 
 

@@ -487,6 +487,11 @@ static int xb_job_info(struct domain_backend *b, const uint8_t *uuid, struct dom
 	out->data_total = out->mem_total;
 	out->data_processed = j.bytes;
 	out->data_remaining = out->mem_remaining;
+	out->operation = j.kind == XC_JOB_KIND_MIGRATE ? 5 : 2;
+	out->dirty_rate = j.dirty_rate;
+	out->iteration = j.rounds;
+	out->bps = j.elapsed_ns ? j.bytes * 1000000000ull / j.elapsed_ns : 0;
+	out->throttle = j.throttle;
 	return 0;
 }
 
