@@ -484,8 +484,7 @@ static int xb_migrate_confirm(struct domain_backend *b, const struct domain_migr
 	if (undefine && b->ops->undefine(b, a->uuid, 0, err) < 0)
 		g_warning("domain %s migrated but not undefined here: %s", xd->name, err->message);
 	memset(err, 0, r == 0 ? sizeof(*err) : 0);
-	if (r == 0)
-		xb_forget_transient(xb, xd);
+	xb_forget_transient(xb, xd);	/* ended here, whichever way: a transient one goes */
 	return r;
 }
 
