@@ -334,7 +334,10 @@ static int add_disks(xc_interface *xch, struct spawn *sp, const xc_build_config 
 	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
 		const xc_disk_config *d = &cfg->disks[i];
 		int fd = open_for_vmm(xch, sp, "disk", d->path, d->readonly ? O_RDONLY : O_RDWR);
-		int r = fd < 0 ? fd : check_disk_free(xch, cfg, d, sp->fds[fd - 3]);
+		/* An incoming domain's disks are still the source's (shared storage): its VMM
+		 * locks them itself after the migration's handshake. */
+		int r = fd < 0 ? fd : cfg->incoming ? 0 :
+			check_disk_free(xch, cfg, d, sp->fds[fd - 3]);
 
 		if (r)
 			return r;

@@ -15,6 +15,11 @@ struct xc_backend_config {
 	bool session;
 	const char *domain_dir;		/* definitions; NULL: the store's default */
 	const char *state_dir;		/* status files; NULL: <registry>/virtdomusd */
+	/* Incoming migrations (docs/virtdomusd.md, "Live migration"). */
+	const char *migration_address;	/* listen there; NULL: every address */
+	const char *migration_host;	/* the host in the URI given to the source; NULL:
+					 * the address the client reached us on */
+	unsigned int migration_port_min, migration_port_max;
 };
 
 /*

@@ -139,7 +139,61 @@ struct domain_job_info {
 	uint64_t elapsed_ms;
 	uint64_t data_total, data_processed, data_remaining;
 	uint64_t mem_total, mem_processed, mem_remaining;
+	/* For virDomainGetJobStats: */
+	int operation;			/* VIR_DOMAIN_JOB_OPERATION_*: 2 save, 5 migration out */
+	uint64_t dirty_rate;		/* pages per second, last round */
+	uint64_t iteration;		/* rounds so far */
+	uint64_t bps;			/* bytes per second so far */
+	int throttle;			/* auto-converge percent */
 };
+
+
+/* virDomainMigrateFlags (libvirt 9.0). */
+enum {
+	MIGRATE_LIVE = 1u << 0,
+	MIGRATE_PEER2PEER = 1u << 1,
+	MIGRATE_TUNNELLED = 1u << 2,
+	MIGRATE_PERSIST_DEST = 1u << 3,
+	MIGRATE_UNDEFINE_SOURCE = 1u << 4,
+	MIGRATE_PAUSED = 1u << 5,
+	MIGRATE_NON_SHARED_DISK = 1u << 6,
+	MIGRATE_NON_SHARED_INC = 1u << 7,
+	MIGRATE_CHANGE_PROTECTION = 1u << 8,
+	MIGRATE_UNSAFE = 1u << 9,
+	MIGRATE_OFFLINE = 1u << 10,
+	MIGRATE_COMPRESSED = 1u << 11,
+	MIGRATE_ABORT_ON_ERROR = 1u << 12,
+	MIGRATE_AUTO_CONVERGE = 1u << 13,
+	MIGRATE_POSTCOPY = 1u << 15,
+	MIGRATE_TLS = 1u << 16,
+	MIGRATE_PARALLEL = 1u << 17,
+};
+/* What Domus takes (a migration is always live; shared storage is required anyway). */
+#define MIGRATE_FLAGS_OK                                                                           \
+	(MIGRATE_LIVE | MIGRATE_PEER2PEER | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE |       \
+	 MIGRATE_CHANGE_PROTECTION | MIGRATE_UNSAFE | MIGRATE_ABORT_ON_ERROR |                     \
+	 MIGRATE_AUTO_CONVERGE)
+
+/*
+ * What a migration step gets (remote/proc-migrate.c decodes the typed params and the
+ * cookie; docs/virtdomusd.md "Live migration"). Strings are borrowed.
+ */
+struct domain_migrate_args {
+	unsigned int flags;		/* VIR_MIGRATE_* */
+	uint8_t uuid[DOMAIN_UUID_LEN];	/* the domain (finish: from the cookie) */
+	const char *dname;		/* destination_name, or NULL */
+	const char *dest_xml;		/* prepare: destination_xml */
+	const char *persist_xml;	/* finish with PERSIST_DEST: persistent_xml, or NULL */
+	const char *uri;		/* prepare: the user's migrate_uri (or NULL);
+					 * perform: where the destination listens */
+	const char *local_host;		/* prepare: the address the client reached us on */
+	const char *listen_address;	/* prepare: listen_address, or NULL */
+	bool has_bandwidth;
+	uint64_t bandwidth_mib;		/* MiB/s */
+	int cancelled;			/* finish, confirm */
+};
+
+enum domain_migrate_limit { DOMAIN_MIGRATE_DOWNTIME_MS, DOMAIN_MIGRATE_SPEED_MIB };
 
 /* Lifecycle event and detail numbers are libvirt's (VIR_DOMAIN_EVENT_*). */
 struct domain_event_sink {
@@ -259,6 +313,27 @@ struct domain_backend_ops {
 	int (*job_info)(struct domain_backend *b, const uint8_t *uuid, struct domain_job_info *out,
 			struct verr *err);
 	int (*abort_job)(struct domain_backend *b, const uint8_t *uuid, struct verr *err);
+
+	/*
+	 * Live migration (xc/xc-migrate.c). Source: begin (the XML for the destination),
+	 * perform (send; blocks, off the main loop), confirm. Destination: prepare (listen;
+	 * *uri_out is where perform must connect), finish (wait for the domain to run here;
+	 * @out is it). Limits: the running migration's, else the next one's.
+	 */
+	int (*migrate_begin)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			     char **xml, struct verr *err);
+	int (*migrate_prepare)(struct domain_backend *b, const struct domain_migrate_args *a,
+			       char **uri_out, struct verr *err);
+	int (*migrate_perform)(struct domain_backend *b, const struct domain_migrate_args *a,
+			       struct verr *err);
+	int (*migrate_finish)(struct domain_backend *b, const struct domain_migrate_args *a,
+			      struct domain_summary *out, struct verr *err);
+	int (*migrate_confirm)(struct domain_backend *b, const struct domain_migrate_args *a,
+			       struct verr *err);
+	int (*migrate_set_limit)(struct domain_backend *b, const uint8_t *uuid,
+				 enum domain_migrate_limit which, uint64_t value, struct verr *err);
+	int (*migrate_get_limit)(struct domain_backend *b, const uint8_t *uuid,
+				 enum domain_migrate_limit which, uint64_t *value, struct verr *err);
 
 	/* Running domains, for the daemon's idle timeout. */
 	unsigned int (*count_active)(struct domain_backend *b);

@@ -49,6 +49,10 @@ def bad_config():
                           ("[virtdomusd]\nmax_workers = lots\n", "max_workers = 'lots'"),
                           ("[virtdomusd]\nmax_workers = 0\n", "from 1 to 1024"),
                           ("[other]\nx = 1\n", "unknown section [other]"),
+                          ("[virtdomusd]\nlisten_tcp = 1\n", "auth_tcp = 'sasl' is not supported"),
+                          ("[virtdomusd]\nlisten_tcp = 2\n", "from 0 to 1"),
+                          ("[virtdomusd]\nmigration_port_min = 5000\nmigration_port_max = 4000\n",
+                           "above migration_port_max"),
                           ("not a key file\n", conf)):
             with open(conf, "w") as f:
                 f.write(text)
@@ -70,6 +74,22 @@ def sigterm_cleans_up():
         assert not os.path.exists(p), p
     assert r.closed()
     d.close()
+
+
+@t.test
+def tcp_listener():
+    """--listen with auth_tcp = "none": stock virsh over domus+tcp://; off by default."""
+    port = 16600 + os.getpid() % 1000
+    with Daemon(["--listen"], config=f'[virtdomusd]\nauth_tcp = "none"\nlisten_addr = 127.0.0.1\n'
+                f"tcp_port = {port}\n") as d:
+        rc, out, err = run(["virsh", "-c", f"domus+tcp://127.0.0.1:{port}/system", "uri"])
+        assert rc == 0 and "domus+tcp://127.0.0.1" in out, (rc, out, err)
+        rc, out, err = run(["virsh", "-c", f"domus+tcp://127.0.0.1:{port}/system", "list", "--all"])
+        assert rc == 0, err
+        assert "trusted migration network only" in d.logtext()
+    with Daemon(config=f"[virtdomusd]\ntcp_port = {port}\n"):
+        rc, out, err = run(["virsh", "-c", f"domus+tcp://127.0.0.1:{port}/system", "list"])
+        assert rc != 0, "TCP served without listen_tcp"
 
 
 @t.test

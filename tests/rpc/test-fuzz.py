@@ -48,6 +48,15 @@ CORPUS = [
     (159, DOM + struct.pack(">II", 13, 0)), (204, DOM + struct.pack(">QI", 1024, 1)),
     (316, struct.pack(">i", 0) + struct.pack(">I", 1) + DOM), (317, struct.pack(">i", 0)),
     (201, DOM + OPT_NONE + struct.pack(">I", 0)), (360, b""), (361, b""),
+    # migration: params, cookies (the empty backend refuses them after decoding)
+    (302, DOM + struct.pack(">I", 1) + param("bandwidth", 4, struct.pack(">Q", 1)) +
+     struct.pack(">I", 1)),
+    (303, struct.pack(">I", 1) + param("destination_xml", 7, xdr_string("<domain/>")) +
+     struct.pack(">I", 4) + b"abcd" + struct.pack(">I", 1)),
+    (305, DOM + struct.pack(">I", 1) + xdr_string("domus+tcp://h/system") +
+     struct.pack(">III", 0, 0, 3)),
+    (306, struct.pack(">IIIi", 0, 0, 1, 1)), (307, DOM + struct.pack(">IIIi", 0, 0, 1, 0)),
+    (166, DOM + struct.pack(">QI", 50, 0)), (387, DOM + struct.pack(">I", 0)),
 ]
 
 

@@ -21,6 +21,10 @@ void daemon_config_defaults(struct daemon_config *cfg)
 			.emulator = g_strdup(DOMUS_VMM_PATH),
 		},
 		.backend = g_strdup("xc"),
+		.tcp_port = 16509,
+		.auth_tcp = g_strdup("sasl"),	/* libvirtd's default: plain TCP must be asked for */
+		.migration_port_min = 49152,
+		.migration_port_max = 49215,
 	};
 }
 
@@ -32,6 +36,10 @@ void daemon_config_clear(struct daemon_config *cfg)
 	g_free(cfg->backend);
 	g_free(cfg->domain_dir);
 	g_free(cfg->state_dir);
+	g_free(cfg->listen_addr);
+	g_free(cfg->auth_tcp);
+	g_free(cfg->migration_address);
+	g_free(cfg->migration_host);
 }
 
 struct uint_key {
@@ -48,6 +56,10 @@ static const struct uint_key uint_keys[] = {
 	{ "keepalive_interval", G_STRUCT_OFFSET(struct daemon_config, rpc.keepalive_interval), 0, 3600 },
 	{ "keepalive_count", G_STRUCT_OFFSET(struct daemon_config, rpc.keepalive_count), 0, 100 },
 	{ "timeout", G_STRUCT_OFFSET(struct daemon_config, timeout), 0, 86400 * 365 },
+	{ "listen_tcp", G_STRUCT_OFFSET(struct daemon_config, listen_tcp), 0, 1 },
+	{ "tcp_port", G_STRUCT_OFFSET(struct daemon_config, tcp_port), 1, 65535 },
+	{ "migration_port_min", G_STRUCT_OFFSET(struct daemon_config, migration_port_min), 1, 65535 },
+	{ "migration_port_max", G_STRUCT_OFFSET(struct daemon_config, migration_port_max), 1, 65535 },
 };
 
 static bool load_uint(struct daemon_config *cfg, GKeyFile *kf, const struct uint_key *k,
@@ -74,15 +86,23 @@ static bool load_string(GKeyFile *kf, const char *key, char **out)
 
 	if (!v)
 		return true;
+	g_strstrip(v);
+	/* libvirtd.conf quotes its strings (auth_tcp = "none"): take that form too. */
+	if (strlen(v) >= 2 && v[0] == '"' && v[strlen(v) - 1] == '"') {
+		v[strlen(v) - 1] = '\0';
+		memmove(v, v + 1, strlen(v));
+	}
 	g_free(*out);
-	*out = g_strdup(g_strstrip(v));
+	*out = g_strdup(v);
 	return true;
 }
 
 static bool known_key(const char *key)
 {
 	static const char *const strings[] = { "emulator", "socket_dir", "pidfile", "backend",
-						       "domain_dir", "state_dir", NULL };
+						       "domain_dir", "state_dir", "listen_addr",
+						       "auth_tcp", "migration_address",
+						       "migration_host", NULL };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(uint_keys); i++)
 		if (g_str_equal(key, uint_keys[i].key))
@@ -136,6 +156,16 @@ bool daemon_config_load(struct daemon_config *cfg, const char *path, bool must_e
 	load_string(kf, "backend", &cfg->backend);
 	load_string(kf, "domain_dir", &cfg->domain_dir);
 	load_string(kf, "state_dir", &cfg->state_dir);
+	load_string(kf, "listen_addr", &cfg->listen_addr);
+	load_string(kf, "auth_tcp", &cfg->auth_tcp);
+	load_string(kf, "migration_address", &cfg->migration_address);
+	load_string(kf, "migration_host", &cfg->migration_host);
+	if (cfg->migration_port_min > cfg->migration_port_max) {
+		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+			    "%s: migration_port_min %u is above migration_port_max %u", path,
+			    cfg->migration_port_min, cfg->migration_port_max);
+		return false;
+	}
 	if (strcmp(cfg->backend, "xc") && strcmp(cfg->backend, "none")) {
 		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
 			    "%s: backend = '%s': expected 'xc' or 'none'", path, cfg->backend);

@@ -17,6 +17,13 @@ struct daemon_config {
 	char *backend;		/* "xc" (real domains) or "none" (no domains: RPC tests) */
 	char *domain_dir;	/* stored definitions; NULL = /var/lib/domus or $XDG_CONFIG_HOME/domus */
 	char *state_dir;	/* status files of running domains; NULL = <registry>/virtdomusd */
+	/* TCP, for migration between hosts (libvirtd's keys; docs/virtdomusd.md) */
+	unsigned int listen_tcp;	/* 0/1 */
+	char *listen_addr;		/* NULL: every address */
+	unsigned int tcp_port;		/* 16509 */
+	char *auth_tcp;			/* must be "none" to listen (no SASL here) */
+	char *migration_address, *migration_host;
+	unsigned int migration_port_min, migration_port_max;
 };
 
 void daemon_config_defaults(struct daemon_config *cfg);

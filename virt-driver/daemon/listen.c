@@ -2,6 +2,7 @@
 /* Sockets, socket activation, the pidfile and sd_notify, without libsystemd (see listen.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,54 @@ int listen_unix(const char *path, mode_t mode, mode_t dir_mode, GError **error)
 		return -1;
 	}
 	return fd;
+}
+
+/* One listening TCP socket for @ai; -errno on failure. */
+static int listen_ai(const struct addrinfo *ai)
+{
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1, e;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)	/* "::" and "0.0.0.0" are separate sockets */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int listen_tcp(const char *addr, unsigned int port, int *fds, int max, GError **error)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo *res = NULL;
+	char service[12];
+	int n = 0, r, last = 0;
+
+	snprintf(service, sizeof(service), "%u", port);
+	if ((r = getaddrinfo(addr && *addr ? addr : NULL, service, &hints, &res)) != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "listen_addr '%s': %s", addr, gai_strerror(r));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
+		if ((r = listen_ai(ai)) >= 0)
+			fds[n++] = r;
+		else
+			last = -r;
+	}
+	freeaddrinfo(res);
+	if (n == 0) {
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(last),
+			    "cannot listen on TCP %s port %u: %s", addr ? addr : "*", port,
+			    g_strerror(last));
+		return -1;
+	}
+	return n;
 }
 
 #define SD_LISTEN_FDS_START 3

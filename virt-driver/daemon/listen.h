@@ -16,6 +16,12 @@
 int listen_unix(const char *path, mode_t mode, mode_t dir_mode, GError **error);
 
 /*
+ * listen_tcp() - listening TCP sockets on @addr (NULL or "": every address, IPv4 and IPv6)
+ * port @port, at most @max of them into @fds. Return: how many, or -1 with @error set.
+ */
+int listen_tcp(const char *addr, unsigned int port, int *fds, int max, GError **error);
+
+/*
  * Sockets passed by systemd (LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES), which are then
  * consumed from the environment. @rw and @ro get the fds named virtdomusd.socket and
  * virtdomusd-ro.socket (by position when unnamed), or -1. Return: number of fds passed.

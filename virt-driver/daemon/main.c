@@ -23,7 +23,7 @@
 #include "remote/remote.h"
 
 struct options {
-	gboolean version, verbose, session, system;
+	gboolean version, verbose, session, system, listen;
 	char *config, *pidfile, *socket_dir, *backend;
 	int timeout;
 };
@@ -57,6 +57,9 @@ static bool parse_options(int *argc, char ***argv, struct options *o, GError **e
 		  "Serve domus:///system (the default for root)", NULL },
 		{ "socket-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->socket_dir,
 		  "Put the sockets in DIR instead of /run/libvirt or $XDG_RUNTIME_DIR/libvirt", "DIR" },
+		{ "listen", 'l', 0, G_OPTION_ARG_NONE, &o->listen,
+		  "Also serve TCP (listen_tcp = 1; needs auth_tcp = \"none\": trusted "
+		  "migration networks only)", NULL },
 		{ "backend", 0, 0, G_OPTION_ARG_STRING, &o->backend,
 		  "xc (real domains, the default) or none (no domains: protocol tests)", "NAME" },
 		{ NULL }
@@ -105,6 +108,8 @@ static bool load_config(struct daemon *dm, const struct options *o, GError **err
 		return false;
 	if (o->timeout > 0)
 		dm->cfg.timeout = o->timeout;
+	if (o->listen)
+		dm->cfg.listen_tcp = 1;
 	if (o->socket_dir) {
 		g_free(dm->cfg.socket_dir);
 		dm->cfg.socket_dir = g_strdup(o->socket_dir);
@@ -158,6 +163,40 @@ static bool setup_sockets(struct daemon *dm, GError **error)
 					dm->sock_ro ? dm->sock_ro : "virtdomusd-ro.socket");
 	g_message("serving %s on %s%s%s", dm->d.uri, dm->sock_rw ? dm->sock_rw : "activated sockets",
 		  dm->sock_ro ? " and " : "", dm->sock_ro ? dm->sock_ro : "");
+	return true;
+}
+
+/*
+ * The TCP listener (libvirtd's listen_tcp), for a peer daemon or a client driving a
+ * migration. There is no authentication on it: like libvirtd, it is refused unless
+ * auth_tcp = "none" says the network is trusted.
+ */
+static bool setup_tcp(struct daemon *dm, GError **error)
+{
+	int fds[4], n;
+
+	if (!dm->cfg.listen_tcp)
+		return true;
+	if (strcmp(dm->cfg.auth_tcp, "none") != 0) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+			    "listen_tcp: auth_tcp = '%s' is not supported (no SASL); set auth_tcp "
+			    "= \"none\" to serve plain TCP, on a trusted migration network only: "
+			    "anyone who reaches the port controls every domain", dm->cfg.auth_tcp);
+		return false;
+	}
+	if (dm->d.session) {
+		g_set_error_literal(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+				    "listen_tcp is for the system daemon, not a session one");
+		return false;
+	}
+	n = listen_tcp(dm->cfg.listen_addr, dm->cfg.tcp_port, fds, G_N_ELEMENTS(fds), error);
+	if (n < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		rpc_server_add_listener(dm->d.srv, fds[i], false, "tcp");
+	g_warning("serving %s over plain TCP on %s port %u without authentication "
+		  "(auth_tcp = none): for a trusted migration network only", dm->d.uri,
+		  dm->cfg.listen_addr ? dm->cfg.listen_addr : "every address", dm->cfg.tcp_port);
 	return true;
 }
 
@@ -264,6 +303,10 @@ static bool create_backend(struct daemon *dm, const struct domain_event_sink *si
 		.session = dm->d.session,
 		.domain_dir = dm->cfg.domain_dir,
 		.state_dir = dm->cfg.state_dir,
+		.migration_address = dm->cfg.migration_address,
+		.migration_host = dm->cfg.migration_host,
+		.migration_port_min = dm->cfg.migration_port_min,
+		.migration_port_max = dm->cfg.migration_port_max,
 	};
 
 	if (!strcmp(dm->cfg.backend, "none")) {
@@ -301,7 +344,7 @@ static int run(struct daemon *dm, const struct options *o)
 	remote_init(&dm->d);
 	/* The pidfile first: a second daemon must not touch the first one's domains. */
 	if (!take_pidfile(dm, &error) || !create_backend(dm, &sink, &error) ||
-	    !setup_sockets(dm, &error))
+	    !setup_sockets(dm, &error) || !setup_tcp(dm, &error))
 		goto fail;
 	rpc_server_set_client_count_notify(dm->d.srv, idle_check);
 	idle_check(dm);

@@ -16,10 +16,14 @@
 
 /* virDrvFeature numbers (libvirt_internal.h) and our answers. */
 enum {
+	FEATURE_MIGRATION_P2P = 4,
+	FEATURE_MIGRATION_V3 = 6,
+	FEATURE_MIGRATE_CHANGE_PROTECTION = 7,
 	FEATURE_TYPED_PARAM_STRING = 9,
 	FEATURE_PROGRAM_KEEPALIVE = 10,
 	FEATURE_REMOTE_EVENT_CALLBACK = 14,
 	FEATURE_REMOTE_CLOSE_CALLBACK = 15,
+	FEATURE_MIGRATION_PARAMS = 13,
 	FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16,
 };
 
@@ -51,8 +55,14 @@ static int supports_feature(struct remote_call *call, void *a, void *r, struct v
 	case FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
 		ret->v = 1;
 		break;
+	case FEATURE_MIGRATION_P2P:	/* remote/migrate-p2p.c */
+	case FEATURE_MIGRATION_V3:	/* with PARAMS: procedures 302-307 (proc-migrate.c) */
+	case FEATURE_MIGRATE_CHANGE_PROTECTION:
+	case FEATURE_MIGRATION_PARAMS:
+		ret->v = call->d->backend->ops->migrate_perform != NULL;
+		break;
 	default:
-		ret->v = 0;	/* migration, fd passing, ...: not (yet) */
+		ret->v = 0;	/* v1/v2 migration, fd passing, ...: not (yet) */
 	}
 	return 0;
 }

@@ -117,6 +117,58 @@ static int get_job_info(struct remote_call *call, void *a, void *r, struct verr 
 	return 0;
 }
 
+static void job_param(struct domain_param *p, size_t *n, const char *field, int type,
+		      uint64_t v)
+{
+	g_strlcpy(p[*n].field, field, sizeof(p[*n].field));
+	p[*n].type = type;
+	if (type == DOMAIN_PARAM_INT)
+		p[*n].v.i = v;
+	else
+		p[*n].v.ul = v;
+	(*n)++;
+}
+
+/* virsh domjobinfo: the running job as typed params (libvirt's VIR_DOMAIN_JOB_* names). */
+static int get_job_stats(struct remote_call *call, void *a, void *r, struct verr *err)
+{
+	rp_domain_flags_args *args = a;
+	rp_domain_get_job_stats_ret *ret = r;
+	struct domain_job_info j = { 0 };
+	struct domain_param p[16];
+	struct domain_summary s;
+	size_t n = 0;
+
+	NEED_OP(call, job_info, err);
+	/* VIR_DOMAIN_JOB_STATS_COMPLETED (1): no record of finished jobs is kept: none. */
+	if (args->flags & ~1u)
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+				"unsupported flags (0x%x) in function virDomainGetJobStats",
+				args->flags & ~1u);
+	if (remote_lookup(call, &args->dom, &s, err) < 0 ||
+	    (!(args->flags & 1u) && be(call)->ops->job_info(be(call), s.uuid, &j, err) < 0))
+		return -1;
+	ret->type = j.type;
+	if (j.type) {
+		job_param(p, &n, "operation", DOMAIN_PARAM_INT, j.operation);
+		job_param(p, &n, "time_elapsed", DOMAIN_PARAM_ULLONG, j.elapsed_ms);
+		job_param(p, &n, "data_total", DOMAIN_PARAM_ULLONG, j.data_total);
+		job_param(p, &n, "data_processed", DOMAIN_PARAM_ULLONG, j.data_processed);
+		job_param(p, &n, "data_remaining", DOMAIN_PARAM_ULLONG, j.data_remaining);
+		job_param(p, &n, "memory_total", DOMAIN_PARAM_ULLONG, j.mem_total);
+		job_param(p, &n, "memory_processed", DOMAIN_PARAM_ULLONG, j.mem_processed);
+		job_param(p, &n, "memory_remaining", DOMAIN_PARAM_ULLONG, j.mem_remaining);
+		job_param(p, &n, "memory_bps", DOMAIN_PARAM_ULLONG, j.bps);
+		job_param(p, &n, "memory_dirty_rate", DOMAIN_PARAM_ULLONG, j.dirty_rate);
+		job_param(p, &n, "memory_page_size", DOMAIN_PARAM_ULLONG, 4096);
+		job_param(p, &n, "memory_iteration", DOMAIN_PARAM_ULLONG, j.iteration);
+		job_param(p, &n, "auto_converge_throttle", DOMAIN_PARAM_INT, j.throttle);
+	}
+	ret->params.params_len = n;
+	ret->params.params_val = remote_params_to_wire(p, n);
+	return 0;
+}
+
 static int abort_job(struct remote_call *call, void *a, void *r, struct verr *err)
 {
 	struct domain_summary s;
@@ -143,6 +195,8 @@ static const struct remote_proc procs[] = {
 		  rp_domain_flags_args, managed_save, M),
 	PROC(RP_PROC_DOMAIN_GET_JOB_INFO, "virDomainGetJobInfo", rp_domain_msg,
 	     rp_domain_get_job_info_ret, get_job_info, PROC_FAST),
+	PROC(RP_PROC_DOMAIN_GET_JOB_STATS, "virDomainGetJobStats", rp_domain_flags_args,
+	     rp_domain_get_job_stats_ret, get_job_stats, PROC_FAST),
 	PROC_VOID(RP_PROC_DOMAIN_ABORT_JOB, "virDomainAbortJob", rp_domain_msg, abort_job,
 		  PROC_MUTATING | PROC_FAST),
 };

@@ -8,8 +8,7 @@
 
 #define VIR_TYPED_PARAM_STRING_OKAY 4
 
-/* Backend params → wire (strings copied). */
-static rp_typed_param *params_to_wire(const struct domain_param *p, size_t n)
+rp_typed_param *remote_params_to_wire(const struct domain_param *p, size_t n)
 {
 	rp_typed_param *w = g_new0(rp_typed_param, MAX(n, 1));
 
@@ -90,7 +89,7 @@ static int sched_get_common(struct remote_call *call, const rp_nonnull_domain *w
 				     err) < 0)
 		return -1;
 	n = MIN(n, (size_t)nparams);
-	ret->params.params_val = params_to_wire(p, n);
+	ret->params.params_val = remote_params_to_wire(p, n);
 	ret->params.params_len = n;
 	domain_params_free(p, n);
 	return 0;
@@ -206,7 +205,7 @@ static int stats_record(struct remote_call *call, const struct domain_summary *s
 	if (be(call)->ops->stats(be(call), s->uuid, groups, &p, &n, err) < 0)
 		return -1;
 	remote_domain_to_wire(s, &rec->dom);
-	rec->params.params_val = params_to_wire(p, n);
+	rec->params.params_val = remote_params_to_wire(p, n);
 	rec->params.params_len = n;
 	domain_params_free(p, n);
 	return 0;

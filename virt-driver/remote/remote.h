@@ -93,6 +93,15 @@ extern const struct remote_proc_table remote_procs_domain;
 extern const struct remote_proc_table remote_procs_tuning;
 extern const struct remote_proc_table remote_procs_event;
 extern const struct remote_proc_table remote_procs_save;
+extern const struct remote_proc_table remote_procs_migrate;
+
+/* proc-tuning.c: backend params → wire (strings copied; free with the reply). */
+rp_typed_param *remote_params_to_wire(const struct domain_param *p, size_t n);
+
+/* proc-migrate.c: the flags and typed params of a migration step, checked and decoded. */
+int remote_migrate_check_flags(unsigned int flags, const char *api, struct verr *err);
+int remote_migrate_params(const rp_typed_param *p, unsigned int n, struct domain_migrate_args *a,
+			  struct verr *err);
 
 /* An event registration of a connection (callback style). */
 struct remote_event_reg {

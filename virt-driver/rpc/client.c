@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "virtdomusd"
 #include <errno.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ void rpc_client_unref(struct rpc_client *c)
 		return;
 	g_queue_clear_full(&c->txq, (GDestroyNotify)g_bytes_unref);
 	g_free(c->rx.buf);
+	g_free(c->local_host);
 	if (c->data_free)
 		c->data_free(c->data);
 	g_mutex_clear(&c->lock);
@@ -40,6 +42,7 @@ bool rpc_client_readonly(struct rpc_client *c) { return c->readonly; }
 uint64_t rpc_client_id(struct rpc_client *c) { return c->id; }
 uid_t rpc_client_uid(struct rpc_client *c) { return c->uid; }
 pid_t rpc_client_pid(struct rpc_client *c) { return c->pid; }
+const char *rpc_client_local_host(struct rpc_client *c) { return c->local_host; }
 void *rpc_client_get_data(struct rpc_client *c) { return c->data; }
 
 void rpc_client_set_data(struct rpc_client *c, void *data, GDestroyNotify destroy)
@@ -507,6 +510,20 @@ static void client_peer_creds(struct rpc_client *c)
 	}
 }
 
+/* The address a TCP client reached us on (numeric; IPv6 in brackets, for URIs). */
+static void client_local_host(struct rpc_client *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[NI_MAXHOST];
+
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST))
+		return;
+	c->local_host = ss.ss_family == AF_INET6 ? g_strdup_printf("[%s]", host) : g_strdup(host);
+}
+
 void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly)
 {
 	struct rpc_client *c = g_new0(struct rpc_client, 1);
@@ -521,6 +538,7 @@ void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly)
 	g_mutex_init(&c->lock);
 	g_queue_init(&c->txq);
 	client_peer_creds(c);
+	client_local_host(c);
 	c->src = rpc_fd_source_new(srv->ctx, fd, client_io, c, &c->fd_tag);
 	srv->clients = g_list_prepend(srv->clients, c);
 	srv->nclients++;

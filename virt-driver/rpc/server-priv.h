@@ -46,6 +46,7 @@ struct rpc_client {
 	uint64_t id;
 	uid_t uid;
 	pid_t pid;
+	char *local_host;		/* TCP: the address the client reached us on */
 	GSource *src;			/* fd watch, I/O thread */
 	gpointer fd_tag;
 	struct rpc_rx rx;

@@ -70,6 +70,8 @@ bool rpc_client_readonly(struct rpc_client *c);
 uint64_t rpc_client_id(struct rpc_client *c);
 uid_t rpc_client_uid(struct rpc_client *c);
 pid_t rpc_client_pid(struct rpc_client *c);
+/* A TCP client: the numeric address it connected to ("[…]" for IPv6); else NULL. */
+const char *rpc_client_local_host(struct rpc_client *c);
 void *rpc_client_get_data(struct rpc_client *c);
 void rpc_client_set_data(struct rpc_client *c, void *data, GDestroyNotify destroy);
 

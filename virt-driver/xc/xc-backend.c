@@ -45,6 +45,7 @@ static struct xdom *xdom_new(const char *name, const uint8_t *uuid)
 	memcpy(xd->uuid, uuid, 16);
 	xd->id = -1;
 	xd->state = DOMAIN_SHUTOFF;
+	xd->incoming_fd = -1;
 	return xd;
 }
 
@@ -476,6 +477,7 @@ static void xb_destroy_backend(struct domain_backend *b)
 	struct xc_backend *xb = xb_of(b);
 
 	/* Running domains keep running: only our handles go. */
+	xb_migrate_fini(xb);
 	g_thread_pool_free(xb->evpool, FALSE, TRUE);
 	g_ptr_array_unref(xb->doms);
 	domus_domain_store_free(xb->store);
@@ -565,6 +567,7 @@ struct domain_backend *domain_backend_xc_new(const struct domain_event_sink *eve
 	xb_lifecycle_ops(&xb_ops);
 	xb_tuning_ops(&xb_ops);
 	xb_save_ops(&xb_ops);
+	xb_migrate_ops(&xb_ops);
 	xb->base.ops = &xb_ops;
 	xb->base.events = *events;
 	xb->ctx = g_main_context_ref(cfg->ctx);
@@ -573,6 +576,7 @@ struct domain_backend *domain_backend_xc_new(const struct domain_event_sink *eve
 	xb->doms = g_ptr_array_new_with_free_func((GDestroyNotify)xdom_unref);
 	xb->evpool = g_thread_pool_new(event_job, xb, 1, TRUE, NULL);
 	xb->nr_cpus = MAX(sysconf(_SC_NPROCESSORS_CONF), 1);
+	xb_migrate_init(xb, cfg);
 	xb->state_dir = cfg->state_dir ? g_strdup(cfg->state_dir) : default_state_dir(cfg->session);
 	if (g_mkdir_with_parents(xb->state_dir, 0700) < 0) {
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),

@@ -47,11 +47,17 @@ struct xdom {
 	struct domus_domain_def *def;	/* the stored definition; NULL when transient */
 	struct domus_domain_def *live;	/* the running definition; NULL when inactive */
 	struct xconsole *console;	/* the console session, if any (main loop owns it) */
+	/* xc-migrate.c: the next migration's limits (0: default), and where one stands */
+	uint64_t mig_downtime_ms, mig_speed_mib;
+	bool migrating_out;		/* perform runs */
+	bool migrated_out;		/* perform succeeded (the VMM ended): confirm next */
+	bool migrating_in;		/* prepare .. the incoming thread's end */
 
 	/* job: */
 	xc_interface *xch;
 	xc_domain *ctl;
 	const char *restore_path;	/* set while xb_start() restores an image */
+	int incoming_fd;		/* >= 0 while xb_start() receives a migration */
 };
 
 struct xc_backend {
@@ -65,6 +71,10 @@ struct xc_backend {
 	GPtrArray *doms;		/* struct xdom *, L */
 	GThreadPool *evpool;		/* event handling, one thread */
 	unsigned int nr_cpus;
+	/* xc-migrate.c */
+	char *mig_address, *mig_host;
+	unsigned int mig_port_min, mig_port_max;
+	GPtrArray *incoming;		/* struct xmig_in *, L: prepared, not yet finished */
 };
 
 static inline struct xc_backend *xb_of(struct domain_backend *b)
@@ -129,6 +139,9 @@ int xb_open_console(struct domain_backend *b, const uint8_t *uuid, const char *d
 		    unsigned int flags, int *fd, struct verr *err);
 void xb_console_kick(struct xc_backend *xb, struct xdom *xd);
 
+/* After an incoming migration arrived (under job): pins, state running (migrated). */
+int xb_incoming_arrived(struct xc_backend *xb, struct xdom *xd, struct verr *err);
+
 /* The op tables of the other files. */
 unsigned int xb_def_cap(const struct domus_domain_def *def);
 void xb_lifecycle_ops(struct domain_backend_ops *ops);
@@ -147,6 +160,21 @@ int xb_discard_managed(struct xc_backend *xb, struct xdom *xd, struct verr *err)
  * VIR_DOMAIN_UNDEFINE_MANAGED_SAVE, which removes it. */
 int xb_undefine_managed_save(struct xc_backend *xb, struct xdom *xd, unsigned int flags,
 			     struct verr *err);
+/* The domain a restored image or an incoming migration of @def becomes: the one with its
+ * UUID and name, or a new transient one (*@added). */
+struct xdom *xb_restore_target(struct xc_backend *xb, const struct domus_domain_def *def,
+			       bool *added, struct verr *err);
+/* A second libxc handle on @xd's running VMM (the job holds the first). */
+int xb_open_second(struct xc_backend *xb, struct xdom *xd, xc_interface **xch, xc_domain **dom,
+		   struct verr *err);
+
+/* xc-migrate.c */
+void xb_migrate_ops(struct domain_backend_ops *ops);
+void xb_migrate_init(struct xc_backend *xb, const struct xc_backend_config *cfg);
+void xb_migrate_fini(struct xc_backend *xb);
+/* Did a perform step send @xd away (its confirm is to come)? */
+bool xb_migrated_out(struct xc_backend *xb, struct xdom *xd);
+
 /* xc-events.c: a transient domain that stopped leaves the list. */
 void xb_forget_transient(struct xc_backend *xb, struct xdom *xd);
 
@@ -157,7 +185,9 @@ enum {
 };
 enum { RUN_UNKNOWN = 0, RUN_BOOTED = 1, RUN_RESTORED = 3, RUN_UNPAUSED = 5 };
 enum { PAUSE_UNKNOWN = 0, PAUSE_USER = 1 };
-enum { OFF_UNKNOWN = 0, OFF_SHUTDOWN = 1, OFF_DESTROYED = 2, OFF_CRASHED = 3, OFF_FAILED = 6 };
+enum { OFF_UNKNOWN = 0, OFF_SHUTDOWN = 1, OFF_DESTROYED = 2, OFF_CRASHED = 3, OFF_MIGRATED = 4,
+       OFF_FAILED = 6 };
+enum { RUN_MIGRATED = 2, PAUSE_MIGRATION = 2 };
 enum { CRASH_PANICKED = 1 };
 
 #endif

@@ -208,6 +208,11 @@ int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_d
 	b->log = log;
 	fill_config(b, live);
 	b->cfg.restore_path = xd->restore_path;	/* xc-save.c: continue a saved image */
+	if (xd->incoming_fd >= 0) {		/* xc-migrate.c: receive a live migration */
+		b->cfg.incoming = true;
+		b->cfg.incoming_fd = xd->incoming_fd;
+		b->cfg.start_paused = false;	/* the VMM runs it on the source's GO */
+	}
 	g_unlink(log);	/* a fresh log: the pty path of this run only */
 	if ((r = xc_interface_open(0, &xd->xch)) < 0)
 		return verr_set(err, VERR_INTERNAL_ERROR, VERR_FROM_DOMAIN, "libxc: %s",
@@ -220,9 +225,10 @@ int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_d
 		drop_handles(xd);
 		return -1;
 	}
-	if (apply_pins(xb, xd, live, b->cfg.nr_vcpus, err) < 0 ||
+	/* An arriving domain takes no request before it runs: xb_incoming_arrived() pins. */
+	if (xd->incoming_fd < 0 && (apply_pins(xb, xd, live, b->cfg.nr_vcpus, err) < 0 ||
 	    (!paused && (r = xc_domain_unpause(xd->xch, xd->ctl)) < 0 &&
-	     verr_from_xc(err, xd->xch, r, "cannot start the vCPUs"))) {
+	     verr_from_xc(err, xd->xch, r, "cannot start the vCPUs")))) {
 		xc_domain_destroy(xd->xch, xd->ctl);
 		drop_handles(xd);
 		return -1;
@@ -239,7 +245,24 @@ int xb_start(struct xc_backend *xb, struct xdom *xd, const struct domus_domain_d
 	xd->gen++;
 	xd->state = paused ? DOMAIN_PAUSED : DOMAIN_RUNNING;
 	xd->reason = paused ? PAUSE_USER : xd->restore_path ? RUN_RESTORED : RUN_BOOTED;
+	if (xd->incoming_fd >= 0)
+		xd->state = DOMAIN_PAUSED, xd->reason = PAUSE_MIGRATION;
 	g_mutex_unlock(&xb->lock);
 	xb_write_status(xb, xd);
 	return 0;
+}
+
+int xb_incoming_arrived(struct xc_backend *xb, struct xdom *xd, struct verr *err)
+{
+	g_autoptr(domus_domain_def) live = NULL;
+	int r;
+
+	g_mutex_lock(&xb->lock);
+	live = domus_domain_def_copy(xd->live);
+	xd->state = DOMAIN_RUNNING;
+	xd->reason = RUN_MIGRATED;
+	g_mutex_unlock(&xb->lock);
+	r = apply_pins(xb, xd, live, live->current_vcpus ? live->current_vcpus : live->vcpus, err);
+	xb_write_status(xb, xd);
+	return r;
 }

@@ -127,6 +127,7 @@ void xb_stopped(struct xc_backend *xb, struct xdom *xd, int state, int reason, b
 	xd->gen++;
 	xd->state = state;
 	xd->reason = reason;
+	xd->migrated_out = false;	/* however it ended, no confirm is owed any more */
 	g_mutex_unlock(&xb->lock);
 	g_unlink(status);
 }
@@ -166,6 +167,15 @@ static void ended(struct xc_backend *xb, struct xdom *xd, const xc_domain_event 
 	last = domus_domain_def_copy(xd->live);
 	g_mutex_unlock(&xb->lock);
 	switch (ev->reason) {
+	case XC_REASON_MIGRATED:
+		/* Its state went to another host. A perform step that did it leaves the rest to
+		 * confirm (xc-migrate.c); else (the daemon restarted meanwhile) it ends here. */
+		if (xb_migrated_out(xb, xd))
+			return;
+		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_MIGRATED, false);
+		xb_emit(xb, xd, EV_STOPPED, 3);
+		xb_forget_transient(xb, xd);
+		return;
 	case XC_REASON_DESTROYED:
 		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_DESTROYED, false);
 		xb_emit(xb, xd, EV_STOPPED, 1);

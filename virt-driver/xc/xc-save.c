@@ -285,8 +285,8 @@ static int restore_locked(struct xc_backend *xb, struct xdom *xd, const char *pa
 }
 
 /* The domain of a restored image: the one with its UUID, or a new transient one. */
-static struct xdom *restore_target(struct xc_backend *xb, const struct domus_domain_def *def,
-				   bool *added, struct verr *err)
+struct xdom *xb_restore_target(struct xc_backend *xb, const struct domus_domain_def *def,
+			       bool *added, struct verr *err)
 {
 	struct xdom *xd = NULL;
 	char s[DOMAIN_UUID_STRLEN];
@@ -332,7 +332,7 @@ static int xb_restore(struct domain_backend *b, const char *path, unsigned int f
 				flags & ~ok);
 	if (need_absolute(path, err) < 0 || read_image(path, &t, &xml, err) < 0 ||
 	    !(def = xb_parse(xb, xml, 0, err)) ||
-	    !(xd = restore_target(xb, def, &added, err)))
+	    !(xd = xb_restore_target(xb, def, &added, err)))
 		return -1;
 	paused = flags & VIR_DOMAIN_SAVE_PAUSED ||
 		 (!(flags & VIR_DOMAIN_SAVE_RUNNING) && t.flags & VIR_DOMAIN_SAVE_PAUSED);
@@ -428,9 +428,8 @@ static int xb_save_image_xml(struct domain_backend *b, const char *path, unsigne
 	return read_image(path, &t, xml, err);
 }
 
-/* A second libxc handle on @xd's running VMM (the job holds the first). */
-static int open_second(struct xc_backend *xb, struct xdom *xd, xc_interface **xch,
-		       xc_domain **dom, struct verr *err)
+int xb_open_second(struct xc_backend *xb, struct xdom *xd, xc_interface **xch, xc_domain **dom,
+		   struct verr *err)
 {
 	int id, r;
 
@@ -469,9 +468,9 @@ static int xb_job_info(struct domain_backend *b, const uint8_t *uuid, struct dom
 	 * No job (VIR_DOMAIN_JOB_NONE) when the domain is not running, or when its VMM cannot
 	 * be reached: a save that just ended takes its VMM with it, before the saving thread
 	 * has marked the domain stopped. Whatever else is wrong with an unreachable VMM, it
-	 * runs no job (open_second() reads the id under the lock).
+	 * runs no job (xb_open_second() reads the id under the lock).
 	 */
-	if (open_second(xb, xd, &xch, &dom, err) < 0) {
+	if (xb_open_second(xb, xd, &xch, &dom, err) < 0) {
 		g_debug("job info of %s: %s", xd->name, err->message);
 		memset(err, 0, sizeof(*err));
 		return 0;
@@ -489,6 +488,11 @@ static int xb_job_info(struct domain_backend *b, const uint8_t *uuid, struct dom
 	out->data_total = out->mem_total;
 	out->data_processed = j.bytes;
 	out->data_remaining = out->mem_remaining;
+	out->operation = j.kind == XC_JOB_KIND_MIGRATE ? 5 : 2;
+	out->dirty_rate = j.dirty_rate;
+	out->iteration = j.rounds;
+	out->bps = j.elapsed_ns ? j.bytes * 1000000000ull / j.elapsed_ns : 0;
+	out->throttle = j.throttle;
 	return 0;
 }
 
@@ -500,7 +504,7 @@ static int xb_abort_job(struct domain_backend *b, const uint8_t *uuid, struct ve
 	xc_domain *dom;
 	int r;
 
-	if (!(xd = xb_find(xb, uuid, err)) || open_second(xb, xd, &xch, &dom, err) < 0)
+	if (!(xd = xb_find(xb, uuid, err)) || xb_open_second(xb, xd, &xch, &dom, err) < 0)
 		return -1;
 	r = xc_domain_abort_job(xch, dom);
 	xc_domain_close(xch, dom);
