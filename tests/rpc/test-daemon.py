@@ -92,6 +92,50 @@ def tcp_listener():
         assert rc != 0, "TCP served without listen_tcp"
 
 
+def _closed_by_peer(sock, within):
+    """True if the daemon closes @sock (EOF) within @within seconds."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+@t.test
+def anonymous_clients_are_bounded():
+    """Connections that never open one: at most max_anonymous_clients per socket are accepted
+    (more wait in the backlog, as with libvirtd; the read-write socket stays usable when the
+    read-only one is full), each closed after anonymous_timeout; an opened one is not."""
+    with Daemon(config="[virtdomusd]\nmax_anonymous_clients = 3\nanonymous_timeout = 2\n") as d:
+        silent = []
+        for _ in range(3):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(d.sock_ro)
+            silent.append(s)
+        time.sleep(0.3)
+        # A 4th waits, unaccepted: it is answered only once the silent ones are gone.
+        waiting = Raw(d.sock_ro, timeout=10)
+        t0 = time.monotonic()
+        rc, out, err = run(["virsh", "-c", d.uri, "uri"])
+        assert rc == 0, f"the read-write socket was starved: {err}"
+        opened = Raw(d.sock)
+        opened.open()
+        assert "have not opened one (max_anonymous_clients)" in d.logtext()
+        waiting.open()
+        assert time.monotonic() - t0 > 1, "the 4th client was served while 3 were silent"
+        assert all(_closed_by_peer(s, 4) for s in silent), "silent clients were not closed"
+        assert "no connection opened within 2 s" in d.logtext()
+        waiting.close()
+        rc, out, err = run(["virsh", "-r", "-c", d.uri_ro, "uri"])
+        assert rc == 0, f"the read-only socket after the timeout: {err}"
+        assert d.alive()
+        # Opened before the silent ones timed out, and kept past its own 2 s.
+        assert not _closed_by_peer(opened.s, 0.5), "an opened connection was closed"
+        opened.close()
+
+
 @t.test
 def one_daemon_per_socket():
     with Daemon() as d:

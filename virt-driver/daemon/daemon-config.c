@@ -13,6 +13,8 @@ void daemon_config_defaults(struct daemon_config *cfg)
 	*cfg = (struct daemon_config){
 		.rpc = {
 			.max_clients = 5000,
+			.max_anonymous_clients = 20,	/* libvirtd's default */
+			.anonymous_timeout = 30,
 			.max_workers = 20,
 			.prio_workers = 5,
 			.max_client_requests = 5,
@@ -50,6 +52,9 @@ struct uint_key {
 
 static const struct uint_key uint_keys[] = {
 	{ "max_clients", G_STRUCT_OFFSET(struct daemon_config, rpc.max_clients), 1, 1000000 },
+	{ "max_anonymous_clients", G_STRUCT_OFFSET(struct daemon_config, rpc.max_anonymous_clients),
+	  1, 1000000 },
+	{ "anonymous_timeout", G_STRUCT_OFFSET(struct daemon_config, rpc.anonymous_timeout), 0, 3600 },
 	{ "max_workers", G_STRUCT_OFFSET(struct daemon_config, rpc.max_workers), 1, 1024 },
 	{ "prio_workers", G_STRUCT_OFFSET(struct daemon_config, rpc.prio_workers), 1, 1024 },
 	{ "max_client_requests", G_STRUCT_OFFSET(struct daemon_config, rpc.max_client_requests), 1, 1024 },

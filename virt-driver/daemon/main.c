@@ -336,6 +336,8 @@ static int run(struct daemon *dm, const struct options *o)
 		goto fail;
 	scfg = (struct rpc_server_config){
 		.max_clients = dm->cfg.rpc.max_clients,
+		.max_anonymous_clients = dm->cfg.rpc.max_anonymous_clients,
+		.anonymous_timeout = dm->cfg.rpc.anonymous_timeout,
 		.keepalive_interval = dm->cfg.rpc.keepalive_interval,
 		.keepalive_count = dm->cfg.rpc.keepalive_count,
 		.max_queued_out = 64 * 1024 * 1024,

@@ -106,6 +106,7 @@ static int connect_open(struct remote_call *call, void *a, void *r, struct verr 
 	if (args->flags & VIR_CONNECT_RO)
 		rc->readonly = true;
 	rc->opened = true;
+	rpc_client_identified(call->c);
 	g_debug("client %" G_GUINT64_FORMAT ": opened %s%s", rpc_client_id(call->c),
 		name && *name ? name : call->d->uri, rc->readonly ? " read-only" : "");
 	return 0;

@@ -25,6 +25,8 @@
 
 struct virtd_config {
 	unsigned int max_clients;
+	unsigned int max_anonymous_clients;
+	unsigned int anonymous_timeout;
 	unsigned int max_workers;
 	unsigned int prio_workers;
 	unsigned int max_client_requests;

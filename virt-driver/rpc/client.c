@@ -524,7 +524,27 @@ static void client_local_host(struct rpc_client *c)
 	c->local_host = ss.ss_family == AF_INET6 ? g_strdup_printf("[%s]", host) : g_strdup(host);
 }
 
-void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly)
+static gboolean anonymous_expired(gpointer data)
+{
+	struct rpc_client *c = data;
+	g_autofree char *why = g_strdup_printf("no connection opened within %u s "
+					       "(anonymous_timeout)",
+					       c->srv ? c->srv->cfg.anonymous_timeout : 0);
+
+	g_source_unref(c->anon_timer);
+	c->anon_timer = NULL;
+	if (g_atomic_int_get(&c->anonymous))
+		rpc_client_drop(c, why);
+	return G_SOURCE_REMOVE;
+}
+
+void rpc_client_identified(struct rpc_client *c)
+{
+	if (g_atomic_int_compare_and_exchange(&c->anonymous, 1, 0))
+		g_atomic_int_add(&c->listener->nanon, -1);
+}
+
+void rpc_client_accept(struct rpc_server *srv, int fd, struct rpc_listener *l)
 {
 	struct rpc_client *c = g_new0(struct rpc_client, 1);
 
@@ -532,7 +552,15 @@ void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly)
 	c->srv = srv;
 	c->ctx = srv->ctx;
 	c->fd = fd;
-	c->readonly = readonly;
+	c->readonly = l->readonly;
+	c->listener = l;
+	c->anonymous = 1;
+	g_atomic_int_inc(&l->nanon);
+	if (srv->cfg.anonymous_timeout) {
+		c->anon_timer = g_timeout_source_new_seconds(srv->cfg.anonymous_timeout);
+		g_source_set_callback(c->anon_timer, anonymous_expired, c, NULL);
+		g_source_attach(c->anon_timer, srv->ctx);
+	}
 	c->id = ++srv->next_client_id;
 	c->last_rx = g_get_monotonic_time();
 	g_mutex_init(&c->lock);
@@ -543,7 +571,7 @@ void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly)
 	srv->clients = g_list_prepend(srv->clients, c);
 	srv->nclients++;
 	g_debug("client %" G_GUINT64_FORMAT ": connected (pid %d uid %d%s)", c->id, (int)c->pid,
-		(int)c->uid, readonly ? ", read-only" : "");
+		(int)c->uid, l->readonly ? ", read-only" : "");
 	if (srv->count_notify)
 		srv->count_notify(srv->app);
 }
@@ -561,6 +589,12 @@ void rpc_client_drop(struct rpc_client *c, const char *why)
 	g_mutex_lock(&c->lock);
 	c->gone = true;
 	g_mutex_unlock(&c->lock);
+	rpc_client_identified(c);	/* no longer counted, whatever it was */
+	if (c->anon_timer) {
+		g_source_destroy(c->anon_timer);
+		g_source_unref(c->anon_timer);
+		c->anon_timer = NULL;
+	}
 	rpc_stream_close_all(c);
 	srv->ops->client_gone(c);
 	g_source_destroy(c->src);

@@ -10,7 +10,8 @@ struct rpc_listener {
 	int fd;
 	bool readonly;
 	char *path;
-	GSource *src;
+	GSource *src;			/* NULL while paused (max_anonymous_clients) */
+	gint nanon;			/* atomic: its clients not identified yet */
 };
 
 struct rpc_server {
@@ -23,6 +24,7 @@ struct rpc_server {
 	unsigned int nclients;
 	uint64_t next_client_id;
 	GSource *ka_timer;
+	GSource *resume_timer;		/* while a listener is paused (max_anonymous_clients) */
 	void (*count_notify)(void *app);
 };
 
@@ -47,6 +49,9 @@ struct rpc_client {
 	uid_t uid;
 	pid_t pid;
 	char *local_host;		/* TCP: the address the client reached us on */
+	struct rpc_listener *listener;	/* where it connected (outlives its clients) */
+	gint anonymous;			/* atomic: counted in listener->nanon */
+	GSource *anon_timer;		/* drops it if it stays anonymous, I/O thread */
 	GSource *src;			/* fd watch, I/O thread */
 	gpointer fd_tag;
 	struct rpc_rx rx;
@@ -70,7 +75,7 @@ struct rpc_client {
 	GDestroyNotify data_free;
 };
 
-void rpc_client_accept(struct rpc_server *srv, int fd, bool readonly);
+void rpc_client_accept(struct rpc_server *srv, int fd, struct rpc_listener *l);
 void rpc_client_drop(struct rpc_client *c, const char *why);
 /* Re-evaluate the fd watch (write interest, stream reads). I/O thread. */
 void rpc_client_update_io(struct rpc_client *c);

@@ -9,14 +9,83 @@
 
 #include "server-priv.h"
 
+static bool anonymous_full(struct rpc_listener *l)
+{
+	unsigned int max = l->srv->cfg.max_anonymous_clients;
+
+	return max && (unsigned int)g_atomic_int_get(&l->nanon) >= max;
+}
+
+static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data);
+
+static void listener_watch(struct rpc_listener *l)
+{
+	l->src = g_unix_fd_source_new(l->fd, G_IO_IN);
+	g_source_set_callback(l->src, (GSourceFunc)(void (*)(void))listener_accept, l, NULL);
+	g_source_attach(l->src, l->srv->ctx);
+}
+
+static void listener_unwatch(struct rpc_listener *l)
+{
+	if (l->src) {
+		g_source_destroy(l->src);
+		g_source_unref(l->src);
+		l->src = NULL;
+	}
+}
+
+/* While a listener is paused: take it up again once its anonymous clients are fewer. */
+static gboolean resume_tick(gpointer data)
+{
+	struct rpc_server *srv = data;
+	bool paused = false;
+
+	for (guint i = 0; i < srv->listeners->len; i++) {
+		struct rpc_listener *l = srv->listeners->pdata[i];
+
+		if (!l->src && !anonymous_full(l))
+			listener_watch(l);
+		paused |= !l->src;
+	}
+	if (paused)
+		return G_SOURCE_CONTINUE;
+	g_source_unref(srv->resume_timer);
+	srv->resume_timer = NULL;
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * As libvirtd: with max_anonymous_clients connections on @l that have not opened one,
+ * stop accepting there (new ones wait in the kernel's backlog) until some open theirs,
+ * leave or time out (anonymous_timeout). The other sockets are not affected.
+ */
+static void listener_pause(struct rpc_listener *l)
+{
+	struct rpc_server *srv = l->srv;
+
+	g_message("%s: %d connections have not opened one (max_anonymous_clients): new ones wait",
+		  l->path, g_atomic_int_get(&l->nanon));
+	listener_unwatch(l);
+	if (!srv->resume_timer) {
+		srv->resume_timer = g_timeout_source_new(50);
+		g_source_set_callback(srv->resume_timer, resume_tick, srv, NULL);
+		g_source_attach(srv->resume_timer, srv->ctx);
+	}
+}
+
 static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
 {
 	struct rpc_listener *l = data;
 	struct rpc_server *srv = l->srv;
 
 	for (int i = 0; i < 64; i++) {	/* then serve the others */
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int cfd;
 
+		if (anonymous_full(l)) {
+			listener_pause(l);
+			return G_SOURCE_REMOVE;
+		}
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				g_warning("accept on %s: %s", l->path, g_strerror(errno));
@@ -29,7 +98,7 @@ static gboolean listener_accept(gint fd, GIOCondition cond, gpointer data)
 			close(cfd);
 			continue;
 		}
-		rpc_client_accept(srv, cfd, l->readonly);
+		rpc_client_accept(srv, cfd, l);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -43,9 +112,7 @@ void rpc_server_add_listener(struct rpc_server *srv, int fd, bool readonly, cons
 	l->readonly = readonly;
 	l->path = g_strdup(path);
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
-	l->src = g_unix_fd_source_new(fd, G_IO_IN);
-	g_source_set_callback(l->src, (GSourceFunc)(void (*)(void))listener_accept, l, NULL);
-	g_source_attach(l->src, srv->ctx);
+	listener_watch(l);
 	g_ptr_array_add(srv->listeners, l);
 }
 
@@ -53,8 +120,7 @@ static void listener_free(gpointer p)
 {
 	struct rpc_listener *l = p;
 
-	g_source_destroy(l->src);
-	g_source_unref(l->src);
+	listener_unwatch(l);
 	close(l->fd);
 	g_free(l->path);
 	g_free(l);
@@ -114,6 +180,10 @@ void rpc_server_free(struct rpc_server *srv)
 	while (srv->clients)
 		rpc_client_drop(srv->clients->data, NULL);
 	g_ptr_array_free(srv->listeners, TRUE);
+	if (srv->resume_timer) {
+		g_source_destroy(srv->resume_timer);
+		g_source_unref(srv->resume_timer);
+	}
 	if (srv->ka_timer) {
 		g_source_destroy(srv->ka_timer);
 		g_source_unref(srv->ka_timer);

@@ -38,11 +38,20 @@ struct rpc_server_config {
 	unsigned int keepalive_interval;	/* s; 0 disables server PINGs */
 	unsigned int keepalive_count;		/* PINGs without an answer before dropping */
 	size_t max_queued_out;			/* bytes queued to a slow reader before dropping it */
+	/*
+	 * Connections that have not opened a connection (CONNECT_OPEN) yet, per listening
+	 * socket, and for how long one may stay so: anyone who can reach the read-only socket
+	 * (or a TCP port) could otherwise hold every slot without ever saying a word.
+	 */
+	unsigned int max_anonymous_clients;
+	unsigned int anonymous_timeout;		/* s; 0: no limit */
 };
 
 struct rpc_server *rpc_server_new(GMainContext *ctx, const struct rpc_server_config *cfg,
 				  const struct rpc_server_ops *ops, void *app);
 void rpc_server_free(struct rpc_server *srv);
+/* @c opened its connection: it no longer counts as anonymous. Any thread. */
+void rpc_client_identified(struct rpc_client *c);
 void *rpc_server_app(struct rpc_server *srv);
 
 /*
