@@ -12,6 +12,7 @@ domain saved and restored, job info from a second connection while a save runs, 
 abort with no job. It also runs the stock virsh for save/restore/dominfo.
 """
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -31,7 +32,7 @@ def virsh(*a):
 
 start_daemon()
 conn = connect()
-print("1..10")
+print("1..11")
 
 dom = conn.defineXML(xml("s1"))
 dom.create()
@@ -226,6 +227,27 @@ if dom.state()[0] != E.VIR_DOMAIN_RUNNING or d2.jobInfo()[0] != E.VIR_DOMAIN_JOB
     fail(f"after the aborted save: {dom.state()}")
 ok("a save in progress: virsh domjobinfo shows it, virsh domjobabort cancels it, the "
    "domain runs on")
+
+# virsh destroy during a save does not wait for it: the save fails at once, the domain is
+# destroyed (libvirt's destroy ends a running job). The FIFO the user named is kept.
+if not stat.S_ISFIFO(os.stat(fifo).st_mode):
+    fail("the aborted save removed the FIFO it was given")
+threading.Thread(target=drain, daemon=True).start()
+result.clear()
+saver = threading.Thread(target=bg_save)
+saver.start()
+until(lambda: d2.jobInfo()[0] == E.VIR_DOMAIN_JOB_UNBOUNDED, 20, "the second save job")
+t0 = time.monotonic()
+virsh("destroy", "s1")
+took = time.monotonic() - t0
+saver.join(30)
+if took > 10 or saver.is_alive() or not result or "domain destroyed" not in result[0]:
+    fail(f"destroy during a save: {took:.1f} s, save said {result}")
+if dom.state() != [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_DESTROYED]:
+    fail(f"after destroy during a save: {dom.state()}")
+dom.create()
+ok(f"virsh destroy during a save: done in {took:.1f} s, the save failed ({result[0][:60]}), "
+   "shut off (destroyed)")
 
 out = virsh("save", "s1", f"{work}/v.save")
 if "saved to" not in out:

@@ -135,17 +135,51 @@ static void job_end(struct xdom *xd)
 
 #define VIR_DOMAIN_DESTROY_GRACEFUL 1
 
+/*
+ * A save or a migration holds the job lock until it ends, which may take long; libvirt's
+ * destroy ends such a job rather than wait for it. So end the VMM first through a handle
+ * of our own (the job's is busy): the job then fails at once and lets the lock go.
+ * Return: true if this ended it.
+ */
+static bool destroy_under_job(struct xc_backend *xb, struct xdom *xd)
+{
+	struct verr e = { 0 };
+	xc_interface *xch;
+	xc_domain *dom;
+	int r;
+
+	if (xb_open_second(xb, xd, &xch, &dom, &e) < 0)
+		return false;	/* not running (yet): wait for whoever holds the job */
+	r = xc_domain_destroy(xch, dom);
+	g_message("domain %s: destroyed while a job ran%s", xd->name, r < 0 ? " (it had ended)" : "");
+	xc_domain_close(xch, dom);
+	xc_interface_close(xch);
+	return r == 0;
+}
+
 static int xb_destroy(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
 		      struct verr *err)
 {
 	struct xc_backend *xb = xb_of(b);
 	struct xdom *xd;
+	bool ended_it = false;
 	int r;
 
 	if (flags & ~VIR_DOMAIN_DESTROY_GRACEFUL)
 		return bad_flags(err, flags & ~VIR_DOMAIN_DESTROY_GRACEFUL, "virDomainDestroyFlags");
-	if (!(xd = job_active(xb, uuid, err)))
+	if (!(xd = xb_find(xb, uuid, err)))
 		return -1;
+	if (!g_mutex_trylock(&xd->job)) {
+		ended_it = destroy_under_job(xb, xd);
+		g_mutex_lock(&xd->job);
+	}
+	if (xb_need_active(xd, err) < 0) {
+		/* Ended by the kill above, and its watcher already said so (stopped, destroyed). */
+		if (ended_it)
+			memset(err, 0, sizeof(*err));
+		job_end(xd);
+		return ended_it ? 0 : -1;
+	}
 	r = xc_domain_destroy(xd->xch, xd->ctl);
 	if (r < 0 && r != -ESRCH && r != -ECONNRESET && r != -ENOTCONN) {
 		verr_from_xc(err, xd->xch, r, "cannot destroy the domain");

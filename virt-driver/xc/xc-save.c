@@ -170,6 +170,20 @@ static void set_managed(struct xc_backend *xb, struct xdom *xd, bool on)
 	g_mutex_unlock(&xb->lock);
 }
 
+/* The domain's VMM still runs its guest (after a failed save: aborted, not destroyed). */
+static bool vmm_lives(struct xdom *xd)
+{
+	xc_dominfo di;
+	bool lives;
+
+	xc_dominfo_init(&di);
+	lives = !xc_domain_getinfo(xd->xch, xd->ctl, &di) &&
+		(di.state == XC_DOMSTATE_RUNNING || di.state == XC_DOMSTATE_BLOCKED ||
+		 di.state == XC_DOMSTATE_PAUSED);
+	xc_dominfo_dispose(&di);
+	return lives;
+}
+
 /* Save @xd into @path and stop it (under job). */
 static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 		       unsigned int flags, struct verr *err)
@@ -195,11 +209,17 @@ static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 				"cannot create the save image: %s", xc_last_error(xd->xch));
 	r = xc_domain_save(xd->xch, xd->ctl, fd, XC_SAVE_STOP, &res);
 	if (r < 0) {
-		g_unlink(path);
+		struct stat st;
+
+		/* A partial image goes; a FIFO or a device the user named stays. */
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+			g_unlink(path);
+		/* Cancelled by domjobabort (the guest runs on) or by a destroy (it is gone). */
 		if (r == -ECANCELED)
 			return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
-					"operation aborted: the save of domain '%s' was cancelled; "
-					"it runs on", xd->name);
+					"operation aborted: the save of domain '%s' was cancelled%s",
+					xd->name, vmm_lives(xd) ? "; it runs on" :
+					" and the domain destroyed");
 		return verr_from_xc(err, xd->xch, r, "cannot save the domain");
 	}
 	r = append_trailer(fd, res.bytes, xml, flags);
