@@ -244,18 +244,23 @@ static enum domain_migrate_limit limit_of(struct remote_call *call)
 							      DOMAIN_MIGRATE_SPEED_MIB;
 }
 
+/* The domain of a limit call; no flags (VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY: no post-copy). */
+static int limit_target(struct remote_call *call, const rp_nonnull_domain *dom, unsigned int flags,
+			struct domain_summary *s, struct verr *err)
+{
+	if (flags)
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+				"unsupported flags (0x%x) in function %s", flags, call->p->api);
+	return remote_lookup(call, dom, s, err);
+}
+
 static int set_limit(struct remote_call *call, void *v, void *r, struct verr *err)
 {
 	rp_migrate_set_limit_args *args = v;
 	struct domain_summary s;
 
 	NEED_OP(call, migrate_set_limit, err);
-	/* VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY (1) and every other flag: not ours. */
-	if (args->flags)
-		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
-				"unsupported flags (0x%x) in function %s", args->flags,
-				call->p->api);
-	if (remote_lookup(call, &args->dom, &s, err) < 0)
+	if (limit_target(call, &args->dom, args->flags, &s, err) < 0)
 		return -1;
 	return be(call)->ops->migrate_set_limit(be(call), s.uuid, limit_of(call), args->value, err);
 }
@@ -266,11 +271,7 @@ static int get_limit(struct remote_call *call, void *v, void *r, struct verr *er
 	struct domain_summary s;
 
 	NEED_OP(call, migrate_get_limit, err);
-	if (args->flags)
-		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
-				"unsupported flags (0x%x) in function %s", args->flags,
-				call->p->api);
-	if (remote_lookup(call, &args->dom, &s, err) < 0)
+	if (limit_target(call, &args->dom, args->flags, &s, err) < 0)
 		return -1;
 	return be(call)->ops->migrate_get_limit(be(call), s.uuid, limit_of(call),
 						 &((rp_migrate_get_limit_ret *)r)->value, err);
