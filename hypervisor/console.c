@@ -2,6 +2,7 @@
 /* Console backends: stdio (with a Ctrl-A escape), log file, pty, Unix socket. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pty.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +18,41 @@
 int console_parse(const char *spec, struct console_config *cfg)
 {
 	if (!strcmp(spec, "stdio")) {
-		*cfg = (struct console_config){ CONSOLE_STDIO, NULL };
+		*cfg = (struct console_config){ .kind = CONSOLE_STDIO };
 	} else if (!strcmp(spec, "pty")) {
-		*cfg = (struct console_config){ CONSOLE_PTY, NULL };
+		*cfg = (struct console_config){ .kind = CONSOLE_PTY };
 	} else if (!strcmp(spec, "none")) {
-		*cfg = (struct console_config){ CONSOLE_NONE, NULL };
+		*cfg = (struct console_config){ .kind = CONSOLE_NONE };
 	} else if (!strncmp(spec, "file:", 5) && spec[5]) {
-		*cfg = (struct console_config){ CONSOLE_FILE, spec + 5 };
+		*cfg = (struct console_config){ .kind = CONSOLE_FILE, .path = spec + 5 };
 	} else if (!strncmp(spec, "socket:", 7) && spec[7]) {
 		if (strlen(spec + 7) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return -ENAMETOOLONG;
-		*cfg = (struct console_config){ CONSOLE_SOCKET, spec + 7 };
+		*cfg = (struct console_config){ .kind = CONSOLE_SOCKET, .path = spec + 7 };
 	} else {
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* "A,B": the descriptors a restart handed over (B may be -1: a socket with no client). */
+int console_parse_fds(const char *spec, struct console_config *cfg)
+{
+	long fd[2];
+	char *end;
+
+	fd[0] = strtol(spec, &end, 10);
+	if (end == spec || *end != ',')
+		return -EINVAL;
+	spec = end + 1;
+	fd[1] = strtol(spec, &end, 10);
+	if (end == spec || *end || fd[0] < 0 || fd[0] > INT_MAX || fd[1] < -1 || fd[1] > INT_MAX)
+		return -EINVAL;
+	if (fcntl((int)fd[0], F_GETFD) < 0 || (fd[1] >= 0 && fcntl((int)fd[1], F_GETFD) < 0))
+		return -EBADF;
+	cfg->inherited = true;
+	cfg->fds[0] = (int)fd[0];
+	cfg->fds[1] = (int)fd[1];
 	return 0;
 }
 
@@ -57,13 +79,15 @@ static void stdio_make_raw(struct console *con)
 		con->tty_raw = true;
 }
 
-static int open_pty(struct console *con)
+static int open_pty(struct console *con, const struct console_config *cfg)
 {
-	int master, slave;
+	int master = cfg->fds[0], slave = cfg->fds[1];
 
-	if (openpty(&master, &slave, NULL, NULL, NULL) < 0)
+	if (!cfg->inherited && openpty(&master, &slave, NULL, NULL, NULL) < 0)
 		return -errno;
-	/* openpty() has no close-on-exec flag; a restart (exec) must not inherit them. */
+	if (slave < 0)
+		return -EBADF;
+	/* openpty() has no close-on-exec flag: nothing else we exec may inherit them. */
 	fcntl(master, F_SETFD, FD_CLOEXEC);
 	fcntl(slave, F_SETFD, FD_CLOEXEC);
 	/* Keep the slave open so output written before anyone attaches is not an error. */
@@ -76,15 +100,31 @@ static int open_pty(struct console *con)
 	}
 	con->out_fd = con->in_fd = master;
 	con->conn_fd = slave;		/* held, never read: see above */
-	pr_info("console on %s", con->path);
+	pr_info("console on %s%s", con->path, cfg->inherited ? " (kept across the restart)" : "");
 	return set_nonblock(master);
 }
 
-static int open_socket(struct console *con, const char *path)
+/* The listener (and client) of the machine before a restart: nobody loses the socket. */
+static int adopt_socket(struct console *con, const struct console_config *cfg)
+{
+	con->listen_fd = cfg->fds[0];
+	con->conn_fd = con->out_fd = con->in_fd = cfg->fds[1];
+	for (int i = 0; i < 2; i++)
+		if (cfg->fds[i] >= 0)
+			fcntl(cfg->fds[i], F_SETFD, FD_CLOEXEC);
+	snprintf(con->path, sizeof(con->path), "%s", cfg->path);
+	pr_info("console on socket %s (kept across the restart)", cfg->path);
+	return 0;
+}
+
+static int open_socket(struct console *con, const struct console_config *cfg)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	const char *path = cfg->path;
 	int fd;
 
+	if (cfg->inherited)
+		return adopt_socket(con, cfg);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
@@ -124,10 +164,10 @@ int console_open(const struct console_config *cfg, struct console **out)
 			ret = -errno;
 		break;
 	case CONSOLE_PTY:
-		ret = open_pty(con);
+		ret = open_pty(con, cfg);
 		break;
 	case CONSOLE_SOCKET:
-		ret = open_socket(con, cfg->path);
+		ret = open_socket(con, cfg);
 		break;
 	case CONSOLE_NONE:
 		break;
@@ -156,6 +196,24 @@ void console_free(struct console *con)
 	}
 	pthread_mutex_destroy(&con->lock);
 	free(con);
+}
+
+const char *console_exec_arg(struct console *con, char *buf, size_t len)
+{
+	int a, b;
+
+	if (con->tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &con->saved_tty);	/* the next VMM saves it */
+	if (con->kind == CONSOLE_PTY)
+		a = con->out_fd, b = con->conn_fd;	/* in_fd may have been dropped */
+	else if (con->kind == CONSOLE_SOCKET)
+		a = con->listen_fd, b = con->conn_fd;
+	else
+		return NULL;
+	if (a < 0 || fcntl(a, F_SETFD, 0) < 0 || (b >= 0 && fcntl(b, F_SETFD, 0) < 0))
+		return NULL;
+	snprintf(buf, len, "--console-fds=%d,%d", a, b);
+	return buf;
 }
 
 void console_write(struct console *con, const void *buf, size_t len)

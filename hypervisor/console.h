@@ -25,6 +25,13 @@ enum console_kind {
 struct console_config {
 	enum console_kind kind;
 	const char *path;		/* file or socket path */
+	/*
+	 * A restart by exec keeps the pty (master, slave) or the socket (listener, client)
+	 * of the machine before it, so console sessions survive a guest reboot and the pty's
+	 * name stays the same: --console-fds=A,B, written by console_exec_arg().
+	 */
+	bool inherited;
+	int fds[2];
 };
 
 /* What a byte typed on the console means to the VMM (stdio escape: Ctrl-A then a key). */
@@ -48,8 +55,16 @@ struct console {
 };
 
 int console_parse(const char *spec, struct console_config *cfg);
+int console_parse_fds(const char *spec, struct console_config *cfg);
 int console_open(const struct console_config *cfg, struct console **out);
 void console_free(struct console *con);
+
+/*
+ * console_exec_arg() - get @con ready to be kept across a restart by exec: its descriptors
+ * lose close-on-exec and a stdio terminal gets its settings back. Return: the option that
+ * hands them to the new VMM (at most @len bytes in @buf), or NULL if nothing is kept.
+ */
+const char *console_exec_arg(struct console *con, char *buf, size_t len);
 
 void console_write(struct console *con, const void *buf, size_t len);
 

@@ -172,8 +172,9 @@ static char *format_pin(unsigned int vcpu, const cpu_set_t *set)
 
 int restart_exec(struct vm *vm, int argc, char **argv)
 {
-	char **nargv = calloc(argc + nr_captured + 3, sizeof(*nargv));
-	char mem[40], vcpus[24];
+	char **nargv = calloc(argc + nr_captured + 4, sizeof(*nargv));
+	char mem[40], vcpus[24], console[48];
+	const char *console_arg;
 	bool restored = false;
 	cpu_set_t all;
 	int n = 0;
@@ -184,7 +185,7 @@ int restart_exec(struct vm *vm, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--paused"))
 			continue;
-		if (i && opt_value(argv, &i, "--vcpu-pin"))
+		if (i && (opt_value(argv, &i, "--vcpu-pin") || opt_value(argv, &i, "--console-fds")))
 			continue;
 		if (i && (opt_value(argv, &i, "--restore") || opt_value(argv, &i, "--incoming"))) {
 			restored = true;
@@ -205,6 +206,10 @@ int restart_exec(struct vm *vm, int argc, char **argv)
 	for (unsigned int v = 0; v < nr_captured; v++)
 		if (CPU_COUNT(&captured[v]) && !CPU_EQUAL(&captured[v], &all))
 			nargv[n++] = format_pin(v, &captured[v]);
+	/* The same pty (or socket) on the other side: console sessions go on through the reboot. */
+	console_arg = console_exec_arg(vm->console, console, sizeof(console));
+	if (console_arg)
+		nargv[n++] = (char *)console_arg;
 	keep_inherited_fds(nargv, n);
 	pr_info("restarting the machine (exec)");
 	fflush(NULL);

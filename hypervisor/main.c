@@ -245,7 +245,8 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 	       OPT_BALLOON, OPT_NET };
 	enum { OPT_CONTROL = 512, OPT_CONTROL_FD, OPT_ON_REBOOT, OPT_VCPU_PIN,
 	       OPT_KVM_FD, OPT_EXIT_FD };
-	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING, OPT_RESTORE_EAGER, OPT_NO_SECCOMP };
+	enum { OPT_RESTORE = 768, OPT_PAUSED, OPT_INCOMING, OPT_RESTORE_EAGER, OPT_NO_SECCOMP,
+	       OPT_CONSOLE_FDS };
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
@@ -253,6 +254,7 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "vcpus", required_argument, NULL, 'p' },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "console-fds", required_argument, NULL, OPT_CONSOLE_FDS },	/* restart only */
 		{ "test-device", no_argument, NULL, OPT_TEST_DEVICE },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "net", required_argument, NULL, OPT_NET },
@@ -320,6 +322,13 @@ static int parse_args(int argc, char **argv, struct vm_config *cfg)
 			if (console_parse(optarg, &cfg->console)) {
 				pr_err("--console %s: expected stdio, file:PATH, pty, socket:PATH "
 				       "or none", optarg);
+				return -1;
+			}
+			break;
+		case OPT_CONSOLE_FDS:
+			if (console_parse_fds(optarg, &cfg->console)) {
+				pr_err("--console-fds %s: expected two open descriptors A,B (given "
+				       "by a restart, not by hand)", optarg);
 				return -1;
 			}
 			break;

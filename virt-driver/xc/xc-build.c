@@ -68,8 +68,8 @@ char *xb_log_path(struct xc_backend *xb, const char *name)
 	return g_build_filename(xb->state_dir, file, NULL);
 }
 
-/* The VMM prints "console on /dev/pts/N" on its log (the last one counts: a reboot
- * restarts the VMM with a new pty). */
+/* The VMM prints "console on /dev/pts/N" on its log (the last one counts; a restart
+ * after a reboot prints the same pty again). */
 char *xb_console_pty(struct xc_backend *xb, const char *name)
 {
 	g_autofree char *path = xb_log_path(xb, name), *text = NULL;

@@ -68,7 +68,7 @@ static gpointer relay(gpointer data)
 
 			if ((n < 0 && errno != EINTR && errno != EAGAIN) || n == 0 ||
 			    (n > 0 && !write_all(c->peer, buf, n, false)))
-				break;	/* the VMM closed the pty (it ended or rebooted) */
+				break;	/* the VMM closed the pty: it ended */
 		}
 		if (p[1].revents) {
 			ssize_t n = read(c->peer, buf, sizeof(buf));

@@ -214,7 +214,7 @@ static void ended(struct xc_backend *xb, struct xdom *xd, const xc_domain_event 
 		xb_forget_transient(xb, xd);
 }
 
-/* The guest rebooted: the VMM restarted in place (new pty). on_reboot=destroy ends it. */
+/* The guest rebooted: the VMM restarted in place (same pty). on_reboot=destroy ends it. */
 static void rebooted(struct xc_backend *xb, struct xdom *xd)
 {
 	bool destroy;
