@@ -294,6 +294,19 @@ if dom.state() != [E.VIR_DOMAIN_PAUSED, E.VIR_DOMAIN_PAUSED_USER]:
     fail(f"state after suspend: {dom.state()}")
 dom.resume()
 expect_event("py", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_UNPAUSED)
+# The console stream goes on through a reboot: the new boot shows on the same stream.
+domid = dom.ID()
+with lock:
+    seen = len(out)
+dom.reboot(E.VIR_DOMAIN_REBOOT_ACPI_POWER_BTN)
+expect_event("py", "reboot", 0)
+until(lambda: b"DOMUS-GUEST-READY" in out[seen:], 180, "the new boot on the same console stream")
+if eof.is_set() or dom.ID() != domid:
+    fail(f"after reboot: stream ended {eof.is_set()}, id {dom.ID()} (was {domid})")
+time.sleep(1)
+st.send(b"echo py-$((5 * 5))-again\n")
+until(lambda: b"py-25-again" in out, 30, "the shell's answer after the reboot")
+print("suspend, resume, reboot: events; the console stream carried on through the reboot")
 
 # ---- a transient domain ----
 tr = conn.createXML(xml("pytr", "domus.test=wait-button"), 0)
