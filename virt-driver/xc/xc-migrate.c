@@ -36,6 +36,7 @@ struct xmig_in {
 	char *name;
 	bool added;			/* xd was made for it (transient) */
 	int lfd, cancel_fd;
+	gint64 t0;			/* prepare */
 	GThread *thread;
 	bool failed;			/* set by the thread before it ends */
 	struct verr err;
@@ -161,12 +162,22 @@ static gpointer incoming_thread(gpointer data)
 
 	close(in->lfd);
 	in->lfd = -1;
+	g_mutex_lock(&in->xd->job);
 	if (fd >= 0) {
-		g_mutex_lock(&in->xd->job);
 		r = receive(in, fd);
-		g_mutex_unlock(&in->xd->job);
 		close(fd);
 	}
+	/* Finish replaces this with the source's figures, which its cookie carries. */
+	if (r == 0)
+		xb_job_done(xb, in->xd, &(struct domain_job_info){
+			.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_MIGRATION_IN,
+			.elapsed_ms = (g_get_monotonic_time() - in->t0) / 1000,
+			.mem_total = in->def->memory_kib * 1024,
+		});
+	else
+		xb_job_failed(xb, in->xd, DOMAIN_JOB_OP_MIGRATION_IN, in->t0, false,
+			      in->err.message);
+	g_mutex_unlock(&in->xd->job);
 	if (r < 0)
 		g_message("incoming migration of %s failed: %s", in->name, in->err.message);
 	else
@@ -270,6 +281,7 @@ static int xb_migrate_prepare(struct domain_backend *b, const struct domain_migr
 
 	in->xb = xb;
 	in->lfd = in->cancel_fd = -1;
+	in->t0 = g_get_monotonic_time();
 	memcpy(in->uuid, a->uuid, 16);
 	drop_stale(xb, a->uuid);
 	if (!(in->def = prepare_def(xb, a, err)) || prepare_claim(xb, in, err) < 0)
@@ -332,6 +344,17 @@ static int persist(struct xc_backend *xb, struct xmig_in *in, const char *xml, s
 	return xb->base.ops->define_xml(&xb->base, xml, 0, &s, err);
 }
 
+/* The source's statistics (perform's cookie) are this side's: libvirt's way. */
+static void job_done_in(struct xc_backend *xb, struct xdom *xd, const struct domain_job_info *src)
+{
+	struct domain_job_info j = *src;
+
+	j.type = DOMAIN_JOB_COMPLETED;
+	j.operation = DOMAIN_JOB_OP_MIGRATION_IN;
+	j.errmsg[0] = '\0';
+	xb_job_done(xb, xd, &j);
+}
+
 static int xb_migrate_finish(struct domain_backend *b, const struct domain_migrate_args *a,
 			     struct domain_summary *out, struct verr *err)
 {
@@ -356,7 +379,10 @@ static int xb_migrate_finish(struct domain_backend *b, const struct domain_migra
 		r = verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 			     "migration of domain '%s' did not arrive: %s", in->name,
 			     in->err.message[0] ? in->err.message : "cancelled by the source");
-	else if (a->flags & MIGRATE_PERSIST_DEST && persist(xb, in, a->persist_xml, err) < 0)
+	else if (a->stats)
+		job_done_in(xb, in->xd, a->stats);
+	if (!in->failed && a->flags & MIGRATE_PERSIST_DEST &&
+	    persist(xb, in, a->persist_xml, err) < 0)
 		g_warning("domain %s runs here but could not be made persistent: %s", in->name,
 			  err->message);
 	if (r == 0) {
@@ -378,10 +404,32 @@ static void set_migrating(struct xc_backend *xb, struct xdom *xd, bool on)
 	g_mutex_unlock(&xb->lock);
 }
 
+/* The statistics of a migration out that succeeded, begun at @t0, sending from @t1. */
+static void job_done_out(struct xc_backend *xb, struct xdom *xd, const xc_migrate_result *res,
+			 gint64 t0, gint64 t1)
+{
+	uint64_t mem;
+
+	g_mutex_lock(&xb->lock);
+	mem = xd->live ? xd->live->memory_kib * 1024 : 0;
+	g_mutex_unlock(&xb->lock);
+	xb_job_done(xb, xd, &(struct domain_job_info){
+		.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_MIGRATION_OUT,
+		.elapsed_ms = (g_get_monotonic_time() - t0) / 1000,
+		.has_setup = true, .setup_ms = (t1 - t0) / 1000,
+		.has_downtime = true, .downtime_ms = res->downtime_ns / 1000000,
+		.data_total = res->bytes, .data_processed = res->bytes,
+		.mem_total = mem, .mem_processed = res->pages * 4096,
+		.bps = res->total_ns ? res->bytes * 1000000000ull / res->total_ns : 0,
+		.iteration = res->rounds, .throttle = res->throttle,
+	});
+}
+
 static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct domain_migrate_args *a,
-		       int fd, struct verr *err)
+		       int fd, gint64 t0, bool *cancelled, struct verr *err)
 {
 	xc_migrate_params p = { .auto_converge = a->flags & MIGRATE_AUTO_CONVERGE };
+	gint64 t1 = g_get_monotonic_time();
 	xc_migrate_result res;
 	int r;
 
@@ -394,6 +442,7 @@ static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct doma
 	g_mutex_unlock(&xb->lock);
 	r = xc_domain_migrate_send(xd->xch, xd->ctl, fd, &p, &res);
 	set_migrating(xb, xd, false);
+	*cancelled = r == -ECANCELED;
 	if (r == -ECANCELED)
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"operation aborted: migration of domain '%s' was cancelled; it runs "
@@ -402,6 +451,7 @@ static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct doma
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"migration of domain '%s' failed (it runs on here): %s", xd->name,
 				xc_last_error(xd->xch));
+	job_done_out(xb, xd, &res, t0, t1);
 	g_message("domain %s migrated: %" G_GUINT64_FORMAT " bytes in %u rounds, %"
 		  G_GUINT64_FORMAT " ms, downtime %" G_GUINT64_FORMAT " ms", xd->name, res.bytes,
 		  res.rounds, res.total_ns / 1000000, res.downtime_ns / 1000000);
@@ -413,6 +463,8 @@ static int xb_migrate_perform(struct domain_backend *b, const struct domain_migr
 {
 	struct xc_backend *xb = xb_of(b);
 	g_autoptr(xdom) xd = xb_find(xb, a->uuid, err);
+	gint64 t0 = g_get_monotonic_time();
+	bool cancelled = false;
 	int fd, r;
 
 	if (!xd)
@@ -421,12 +473,15 @@ static int xb_migrate_perform(struct domain_backend *b, const struct domain_migr
 	if ((r = xb_need_active(xd, err)) == 0 && xb_migrated_out(xb, xd))
 		r = verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
 			     "domain '%s' was migrated already", xd->name);
-	if (r == 0 && (fd = mig_connect(a->uri, CONNECT_TIMEOUT_MS, err)) < 0)
+	else if (r == 0 && (fd = mig_connect(a->uri, CONNECT_TIMEOUT_MS, err)) < 0)
 		r = -1;
-	if (r == 0) {
-		r = send_locked(xb, xd, a, fd, err);
+	else if (r == 0) {
+		r = send_locked(xb, xd, a, fd, t0, &cancelled, err);
 		close(fd);
 	}
+	/* A migration that began (the domain ran and was not sent yet) and failed. */
+	if (r < 0 && xd->ctl && !xb_migrated_out(xb, xd))
+		xb_job_failed(xb, xd, DOMAIN_JOB_OP_MIGRATION_OUT, t0, cancelled, err->message);
 	if (r == 0) {
 		g_mutex_lock(&xb->lock);
 		xd->migrated_out = true;
