@@ -439,6 +439,11 @@ static int add_boot(xc_interface *xch, struct spawn *sp, const xc_build_config *
 	     add_arg(xch, sp, "--restore=fd=%d", fd)))
 		return fd < 0 ? fd : -ENOMEM;
 	if (cfg->incoming) {
+		int r = xc_migrate_socket_tune(cfg->incoming_fd);
+
+		if (r < 0)
+			return xc__error(xch, r, "create %s: incoming_fd %d: cannot set up the "
+					 "socket: %s", cfg->name, cfg->incoming_fd, strerror(-r));
 		fd = fcntl(cfg->incoming_fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			return xc__error(xch, -errno, "create %s: incoming_fd %d: %m", cfg->name,

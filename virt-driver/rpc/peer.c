@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include <domus/xc.h>
+
 #include "peer.h"
 
 #define VIR_NET_CONNECT_PORT 16509
@@ -175,6 +177,9 @@ static int peer_connect(struct rpc_peer *p, int port, int timeout_ms, struct ver
 	    poll(&pf, 1, (deadline - g_get_monotonic_time()) / 1000) <= 0 ? ETIMEDOUT :
 	    getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0 ? errno : e;
 	freeaddrinfo(ai);
+	/* A cut link is noticed in seconds, not at the call's deadline (finish: 120 s). */
+	if (!r)
+		r = -xc_migrate_socket_tune(p->fd);
 	return r ? peer_fail(err, p->host, "cannot connect", r) : 0;
 }
 

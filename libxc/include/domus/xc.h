@@ -466,6 +466,20 @@ typedef struct xc_migrate_result {
 } xc_migrate_result;
 
 /*
+ * A migration's TCP connection (the socket given to xc_domain_migrate_send() and an
+ * incoming domain's incoming_fd) gets keepalive probes after XC_MIGRATE_KEEPIDLE_S of
+ * silence and is given up (ETIMEDOUT) once what it sent has gone unacknowledged for
+ * XC_MIGRATE_DEAD_PEER_MS: a cut link or a dead host fails the migration in about that
+ * long, while a slow link that still carries data does not (docs/savestate.md).
+ */
+#define XC_MIGRATE_DEAD_PEER_MS		10000
+#define XC_MIGRATE_KEEPIDLE_S		2
+
+/* Those settings on @fd, done by libxc itself for the sockets above; for a manager's own
+ * connections of a migration (virtdomusd's to the other daemon). Not TCP: nothing, 0. */
+int xc_migrate_socket_tune(int fd);
+
+/*
  * xc_domain_migrate_send() - live-migrate the domain over @fd, a connected stream socket to
  * a domain created with cfg.incoming on the destination. Blocks until the destination runs
  * it (then this domain has ended, reason migrated) or the migration failed (the guest runs
