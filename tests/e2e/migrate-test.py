@@ -190,7 +190,7 @@ def wait_job(name, seconds=10):
           seconds, f"{name}'s migration job")
 
 
-print("1..11")
+print("1..12")
 setup_net()
 start("src")
 start("dst")
@@ -323,6 +323,44 @@ if mig.returncode == 0:
     fail("a migration whose destination died succeeded")
 busy("src", "m4")
 ok("the destination's VMM killed halfway: the migration fails, the guest runs on at the source")
+
+# 5b. virsh destroy of the domain still arriving at the destination: it ends the incoming
+# VMM at once (not when the 1 MiB/s migration would have ended) and the migration fails
+# cleanly: the guest runs on at the source, nothing is left at the destination.
+mig = migrate_bg("m4", "--bandwidth", "1")
+wait_job("m4")
+until(lambda: "m4" in [d.name() for d in conn["dst"].listAllDomains(0)] and
+      conn["dst"].lookupByName("m4").ID() > 0, 10, "m4 arriving at the destination")
+arriving = conn["dst"].lookupByName("m4").ID()
+pid = int([ln for ln in open(f"{work}/dst/run/{arriving}/domain")
+           if ln.startswith("pid=")][0][4:])
+t0 = time.monotonic()
+virsh("dst", "destroy", "m4", timeout=30)
+took = time.monotonic() - t0
+out, err = mig.communicate(timeout=60)
+if mig.returncode == 0:
+    fail("a migration whose arriving domain was destroyed succeeded")
+if took > 5:
+    fail(f"virsh destroy of an arriving domain took {took:.1f} s")
+
+
+def alive(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except FileNotFoundError:
+        return False
+
+
+if alive(pid):
+    fail("the arriving VMM survived virsh destroy")
+expect_event("dst", "m4", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
+busy("src", "m4")
+if not running("src", "m4") or "m4" in [d.name() for d in conn["dst"].listAllDomains(0)]:
+    fail("after destroying the arriving domain: not running at the source, or left at the "
+         "destination")
+ok(f"virsh destroy of a domain still arriving: done in {took:.1f} s, its VMM ended, "
+   f"STOPPED DESTROYED there; the migration fails ('{err.strip().splitlines()[-1][:50]}…'), "
+   "the guest runs on at the source")
 
 # 6. The link dropped halfway: the migration fails within a bounded time. The memory
 # stream's and the daemons' TCP connections give a dead peer up after

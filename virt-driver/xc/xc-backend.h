@@ -52,6 +52,7 @@ struct xdom {
 	bool migrating_out;		/* perform runs */
 	bool migrated_out;		/* perform succeeded (the VMM ended): confirm next */
 	bool migrating_in;		/* prepare .. the incoming thread's end */
+	bool destroying;		/* destroy came while it was arriving */
 	struct domain_job_info *completed; /* xc-jobs.c: the last finished job, or NULL */
 
 	/* job: */
@@ -181,6 +182,13 @@ void xb_job_failed(struct xc_backend *xb, struct xdom *xd, int op, gint64 t0, bo
 void xb_migrate_ops(struct domain_backend_ops *ops);
 void xb_migrate_init(struct xc_backend *xb, const struct xc_backend_config *cfg);
 void xb_migrate_fini(struct xc_backend *xb);
+/*
+ * destroy of a domain still arriving: the incoming migration is ended at once (its VMM
+ * killed, or the wait for the source's connection cancelled) and fails; the source's guest
+ * runs on. Return: true if @xd was arriving (destroy then waits for the job lock, which the
+ * incoming thread lets go when it has cleaned up: STOPPED DESTROYED).
+ */
+bool xb_migrate_in_destroy(struct xc_backend *xb, struct xdom *xd);
 /* Did a perform step send @xd away (its confirm is to come)? */
 bool xb_migrated_out(struct xc_backend *xb, struct xdom *xd);
 

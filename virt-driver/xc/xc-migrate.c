@@ -120,6 +120,34 @@ static int xb_migrate_begin(struct domain_backend *b, const uint8_t *uuid, unsig
 
 /* ---- destination: prepare and the incoming thread ---- */
 
+static bool destroy_requested(struct xc_backend *xb, struct xdom *xd)
+{
+	bool d;
+
+	g_mutex_lock(&xb->lock);
+	d = xd->destroying;
+	g_mutex_unlock(&xb->lock);
+	return d;
+}
+
+/* The arriving VMM ended (@gone: it is out of the registry already); @why says how. */
+static int receive_failed(struct xmig_in *in, bool gone)
+{
+	struct xc_backend *xb = in->xb;
+	struct xdom *xd = in->xd;
+	bool destroyed = destroy_requested(xb, xd);
+
+	if (destroyed)
+		verr_set(&in->err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
+			 "the domain was destroyed here while it arrived");
+	if (destroyed && !gone)
+		xc_domain_destroy(xd->xch, xd->ctl);
+	xb_stopped(xb, xd, DOMAIN_SHUTOFF, destroyed ? OFF_DESTROYED : OFF_FAILED,
+		   destroyed || gone);
+	xb_emit(xb, xd, EV_STOPPED, destroyed ? 1 : 5);	/* STOPPED DESTROYED / FAILED */
+	return -1;
+}
+
 /* Start the VMM on the accepted @fd and wait until the guest runs here (under job). */
 static int receive(struct xmig_in *in, int fd)
 {
@@ -133,14 +161,18 @@ static int receive(struct xmig_in *in, int fd)
 	if (r < 0)
 		return -1;
 	xb_emit(xb, xd, EV_STARTED, 1);		/* STARTED MIGRATED */
+	/* A destroy that came before the VMM had an id found nothing to kill: do it now. */
+	if (destroy_requested(xb, xd))
+		return receive_failed(in, false);
 	r = xc_domain_wait_running(xd->xch, xd->ctl, -1);
 	if (r < 0) {
 		verr_set(&in->err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN, "%s",
 			 xc_last_error(xd->xch));
-		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_FAILED, r == -EIO);
-		xb_emit(xb, xd, EV_STOPPED, 5);	/* STOPPED FAILED */
-		return -1;
+		return receive_failed(in, r == -EIO);
 	}
+	/* Arrived just as a destroy came: it asked for the domain's end, so it ends. */
+	if (destroy_requested(xb, xd))
+		return receive_failed(in, false);
 	if (xb_incoming_arrived(xb, xd, &in->err) < 0) {
 		g_warning("domain %s arrived but: %s", xd->name, in->err.message);
 		memset(&in->err, 0, sizeof(in->err));
@@ -151,6 +183,35 @@ static int receive(struct xmig_in *in, int fd)
 	}
 	xb_emit(xb, xd, EV_RESUMED, 1);		/* RESUMED MIGRATED */
 	return 0;
+}
+
+bool xb_migrate_in_destroy(struct xc_backend *xb, struct xdom *xd)
+{
+	xc_interface *xch;
+	int id, r;
+
+	g_mutex_lock(&xb->lock);
+	if (!xd->migrating_in) {
+		g_mutex_unlock(&xb->lock);
+		return false;
+	}
+	xd->destroying = true;
+	id = xd->id;
+	for (guint i = 0; i < xb->incoming->len; i++) {
+		struct xmig_in *in = xb->incoming->pdata[i];
+
+		if (in->xd == xd)
+			eventfd_write(in->cancel_fd, 1);	/* stops the wait for the source */
+	}
+	g_mutex_unlock(&xb->lock);
+	/* Its VMM answers nobody until the guest arrived: it is killed, not asked. */
+	if (id > 0 && xc_interface_open(0, &xch) == 0) {
+		r = xc_domain_kill(xch, id);
+		g_message("domain %s: destroyed while it arrived%s", xd->name,
+			  r < 0 ? " (its VMM had ended)" : "");
+		xc_interface_close(xch);
+	}
+	return true;
 }
 
 static gpointer incoming_thread(gpointer data)
@@ -185,6 +246,7 @@ static gpointer incoming_thread(gpointer data)
 	g_mutex_lock(&xb->lock);
 	in->failed = r < 0;
 	in->xd->migrating_in = false;
+	in->xd->destroying = false;
 	if (r < 0 && in->added && in->xd->id < 0 && !in->xd->persistent && !in->xd->removed)
 		xb_remove(xb, in->xd);
 	g_mutex_unlock(&xb->lock);

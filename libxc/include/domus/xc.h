@@ -214,6 +214,16 @@ int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **
 int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
 
 /*
+ * xc_domain_kill() - end domain @domid's VMM at once (SIGKILL), without talking to it: for
+ * a VMM that does not answer yet, an incoming migration that has not arrived. The
+ * registry entry and the resources stay for the handle that created it, whose
+ * xc_domain_wait_running() then reports the end (-EIO) and cleans up; any other domain is
+ * cleaned up by xc_domain_destroy() as after a crash. Return: 0; -ESRCH no such domain, or
+ * it has ended.
+ */
+int xc_domain_kill(xc_interface *xch, uint32_t domid);
+
+/*
  * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
  * (as xm and virsh accept), tried in the order domid, UUID, name as virsh does (a domain
  * may be named "4"). Return: 0; -ESRCH if nothing matches.
