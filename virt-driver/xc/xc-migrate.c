@@ -191,7 +191,8 @@ bool xb_migrate_in_destroy(struct xc_backend *xb, struct xdom *xd)
 	int id, r;
 
 	g_mutex_lock(&xb->lock);
-	if (!xd->migrating_in) {
+	/* Arrived and running already: an ordinary destroy (a second handle reaches it). */
+	if (!xd->migrating_in || xd->state == DOMAIN_RUNNING) {
 		g_mutex_unlock(&xb->lock);
 		return false;
 	}
