@@ -296,7 +296,8 @@ r = subprocess.run(["virsh", "-c", uri, "domjobinfo", "s1", "--keep-completed"],
                    capture_output=True, text=True, timeout=60)
 if r.returncode == 0:
     fail("virsh domjobinfo --keep-completed without --completed was taken")
-ok(f"virsh domjobinfo --completed: the save ({stats.get('time_elapsed')} ms restore), "
-   "kept with --keep-completed, forgotten after a plain read; the restore's")
+ok("virsh domjobinfo --completed: the save's, kept with --keep-completed, forgotten after a "
+   f"plain read; the restore's ({stats.get('time_elapsed')} ms); --keep-completed alone "
+   "refused")
 
 cleanup()
