@@ -439,6 +439,11 @@ static int add_boot(xc_interface *xch, struct spawn *sp, const xc_build_config *
 	     add_arg(xch, sp, "--restore=fd=%d", fd)))
 		return fd < 0 ? fd : -ENOMEM;
 	if (cfg->incoming) {
+		int r = xc_migrate_socket_tune(cfg->incoming_fd);
+
+		if (r < 0)
+			return xc__error(xch, r, "create %s: incoming_fd %d: cannot set up the "
+					 "socket: %s", cfg->name, cfg->incoming_fd, strerror(-r));
 		fd = fcntl(cfg->incoming_fd, F_DUPFD_CLOEXEC, 3);
 		if (fd < 0)
 			return xc__error(xch, -errno, "create %s: incoming_fd %d: %m", cfg->name,
@@ -489,13 +494,21 @@ static int build_args(xc_interface *xch, struct spawn *sp, const xc_build_config
 /*
  * In the grandchild, between fork and exec: only async-signal-safe calls. Descriptors move
  * above the target range first, so that putting one at 3+i never closes another's source.
+ *
+ * The gate: the grandchild execs the VMM only once the caller has recorded its pid in the
+ * registry and says so with one byte on @gate_fd. If the caller dies before that (killed
+ * inside xc_domain_create()), the gate reads end of file and the grandchild ends without
+ * ever becoming a VMM: no domain runs that nobody could find again. It waits last, after
+ * every other descriptor is closed, so that it holds no other creation's gate open.
  */
 static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_build_config *cfg,
-					       int report_fd)
+					       int report_fd, int gate_fd)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
-	int tmp[MAX_FDS], err;
+	int tmp[MAX_FDS], err, lo, hi;
 	sigset_t none;
+	ssize_t n;
+	char go;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -503,9 +516,11 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 		sigaction(s, &dfl, NULL);
 	if (sp->cgroup_procs_fd >= 0 && write(sp->cgroup_procs_fd, "0", 1) != 1)
 		goto fail;
-	/* Above the range the descriptors go to, so that no dup2() below lands on it. */
+	/* Above the range the descriptors go to, so that no dup2() below lands on them. */
 	if ((report_fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
 		_exit(125);
+	if ((gate_fd = fcntl(gate_fd, F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
+		goto fail;
 	for (unsigned int i = 0; i < sp->nr_fds; i++)
 		if ((tmp[i] = fcntl(sp->fds[i], F_DUPFD_CLOEXEC, 3 + MAX_FDS)) < 0)
 			goto fail;
@@ -515,12 +530,19 @@ static void __attribute__((noreturn)) exec_vmm(const struct spawn *sp, const xc_
 		if (dup2(tmp[i], 3 + i) < 0)	/* the copy at 3+i is not close-on-exec */
 			goto fail;
 	/* Nothing else of the caller's (descriptors it did not mark close-on-exec) goes along;
-	 * the report pipe is above the range, close-on-exec, and must stay for the exec. */
-	if (close_range(3 + sp->nr_fds, report_fd - 1, 0) ||
-	    close_range(report_fd + 1, ~0U, 0))
+	 * the report pipe and the gate are above the range, close-on-exec. */
+	lo = report_fd < gate_fd ? report_fd : gate_fd;
+	hi = report_fd < gate_fd ? gate_fd : report_fd;
+	if (close_range(3 + sp->nr_fds, lo - 1, 0) ||
+	    (hi - lo > 1 && close_range(lo + 1, hi - 1, 0)) || close_range(hi + 1, ~0U, 0))
 		goto fail;
 	if (cfg->uid && (setgroups(0, NULL) || setgid(cfg->gid) || setuid(cfg->uid)))
 		goto fail;
+	do
+		n = read(gate_fd, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(124);	/* the caller is gone: nobody knows of us */
 	execv(sp->argv[0], sp->argv);
 fail:
 	err = errno ? -errno : -EIO;	/* < 0: the middle process writes a pid (> 0) */
@@ -529,60 +551,112 @@ fail:
 	_exit(127);
 }
 
-/* Double fork: the VMM's parent exits at once, so init reaps it, never the caller. */
-static int spawn_vmm(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
-		     pid_t *ret_pid)
+/* One value from the report pipe: > 0 the VMM's pid, < 0 -errno; 0 end of file. */
+static int report_read(int fd)
 {
-	int pfd[2], err = 0, status;
-	pid_t mid, vmm = 0;
 	ssize_t n;
+	int v;
+
+	do
+		n = read(fd, &v, sizeof(v));
+	while (n < 0 && errno == EINTR);
+	return n == sizeof(v) && v ? v : 0;
+}
+
+/*
+ * Double fork: the VMM's parent exits at once, so init reaps it, never the caller. On
+ * success the grandchild waits at its gate (*@gate, see exec_vmm()) and *@report is still
+ * to be read by spawn_release().
+ */
+static int spawn_vmm(xc_interface *xch, struct spawn *sp, const xc_build_config *cfg,
+		     pid_t *ret_pid, int *report, int *gate)
+{
+	int pfd[2], gfd[2], err = 0, status, v;
+	pid_t mid, vmm = 0;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return xc__error(xch, -errno, "create: pipe: %m");
+	if (pipe2(gfd, O_CLOEXEC)) {
+		err = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return xc__error(xch, -err, "create: pipe: %s", strerror(err));
+	}
 	mid = fork();
 	if (mid < 0) {
 		err = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		close(gfd[0]);
+		close(gfd[1]);
 		return xc__error(xch, -err, "create: fork: %s", strerror(err));
 	}
 	if (mid == 0) {
 		close(pfd[0]);
+		close(gfd[1]);	/* only the caller may open the gate */
 		setsid();
 		vmm = fork();
 		if (vmm == 0)
-			exec_vmm(sp, cfg, pfd[1]);
+			exec_vmm(sp, cfg, pfd[1], gfd[0]);
 		_exit(write(pfd[1], &vmm, sizeof(vmm)) == sizeof(vmm) && vmm > 0 ? 0 : 1);
 	}
 	close(pfd[1]);
+	close(gfd[0]);
 	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
 		;
 	/*
-	 * Two writers share the pipe, in either order: the middle process its child's pid
-	 * (> 0), the child -errno if it could not exec. Each write is atomic (< PIPE_BUF). It
-	 * reads as end of file once both are gone: the child closed it by exec.
+	 * Two writers share the pipe: the middle process its child's pid (> 0), the child
+	 * -errno if it failed before the gate. Each write is atomic (< PIPE_BUF). Before the
+	 * gate opens only a failed child writes, so at most two values come now.
 	 */
-	for (int i = 0; i < 2; i++) {
-		int v;
-
-		do
-			n = read(pfd[0], &v, sizeof(v));
-		while (n < 0 && errno == EINTR);
-		if (n != sizeof(v))
+	for (int i = 0; i < 2 && vmm <= 0; i++) {
+		if (!(v = report_read(pfd[0])))
 			break;
 		if (v > 0)
 			vmm = v;
 		else
 			err = -v;
 	}
-	close(pfd[0]);
-	if (vmm <= 0)
-		return xc__error(xch, -ECHILD, "create: cannot start the VMM process");
-	if (err)
+	if (vmm <= 0 || err) {
+		close(pfd[0]);
+		close(gfd[1]);
+		if (vmm <= 0)
+			return xc__error(xch, -ECHILD, "create: cannot start the VMM process");
 		return xc__error(xch, -err, "create: cannot run %s: %s", sp->argv[0],
 				 strerror(err));
+	}
 	*ret_pid = vmm;
+	*report = pfd[0];
+	*gate = gfd[1];
 	return 0;
+}
+
+/* Open the gate: the grandchild execs. Then its report: end of file once the exec worked. */
+static int spawn_release(xc_interface *xch, const struct spawn *sp, int report, int gate)
+{
+	int v;
+
+	v = write(gate, "g", 1) == 1 ? 0 : -errno;
+	close(gate);
+	if (!v)
+		v = report_read(report);
+	close(report);
+	if (v < 0)
+		return xc__error(xch, v, "create: cannot run %s: %s", sp->argv[0], strerror(-v));
+	return 0;
+}
+
+/*
+ * For tests only: the caller dies (SIGKILL) with the VMM spawned and its pid not yet in
+ * the registry, the window a manager killed inside xc_domain_create() leaves.
+ */
+static void test_hook_die_before_record(pid_t vmm)
+{
+	if (!getenv("DOMUS_XC_TEST_HOOK_DIE_BEFORE_RECORD"))
+		return;
+	fprintf(stderr, "DOMUS_XC_TEST_HOOK_DIE_BEFORE_RECORD: VMM pid %d spawned, not "
+		"recorded; dying\n", (int)vmm);
+	raise(SIGKILL);
 }
 
 /* The VMM's last words: its exit record, else the last line of its log. */
@@ -638,7 +712,7 @@ static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__recor
 {
 	struct spawn sp = { .cgroup_procs_fd = -1, .log_fd = -1, .null_fd = -1 };
 	xc_domain *dom = NULL;
-	int r;
+	int r, report = -1, gate = -1;
 
 	r = build_args(xch, &sp, cfg, rec, mem);
 	if (!r && (sp.log_fd = open_log(xch, cfg, rec->domid)) < 0)
@@ -654,14 +728,26 @@ static int start(xc_interface *xch, const xc_build_config *cfg, struct xc__recor
 			r = xc__error(xch, -errno, "create: cannot open %s: %m", procs);
 	}
 	if (!r)
-		r = spawn_vmm(xch, &sp, cfg, &rec->pid);
-	spawn_dispose(&sp);
-	if (r)
+		r = spawn_vmm(xch, &sp, cfg, &rec->pid, &report, &gate);
+	if (r) {
+		spawn_dispose(&sp);
 		return r;
+	}
+	/* Its start time does not change with the exec: the record is complete now. */
 	rec->pid_start = xc__process_start(rec->pid);
 	rec->creator = 0;
 	rec->creator_start = 0;
+	test_hook_die_before_record(rec->pid);
 	r = xc__record_write(xch, rec);
+	if (r) {
+		close(report);
+		close(gate);	/* the grandchild ends at its gate */
+	} else {
+		r = spawn_release(xch, &sp, report, gate);
+	}
+	spawn_dispose(&sp);
+	if (r)
+		return r;
 	/* An incoming domain answers only once it arrived: xc_domain_wait_running(). */
 	if (!r && cfg->incoming) {
 		r = xc__domain_open_pending(xch, rec->domid, &dom);

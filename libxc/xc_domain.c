@@ -646,6 +646,28 @@ int xc_domain_destroy(xc_interface *xch, xc_domain *dom)
 	return 0;
 }
 
+int xc_domain_kill(xc_interface *xch, uint32_t domid)
+{
+	struct xc__record rec;
+	int ret = xc__record_read(xch, domid, &rec);
+	int pfd __close = -1;
+
+	if (ret == -ESRCH || (!ret && !rec.pid))
+		return xc__error(xch, -ESRCH, "no domain %" PRIu32, domid);
+	if (ret)
+		return xc__error(xch, ret, "domain %" PRIu32 ": cannot read its record: %s", domid,
+				 strerror(-ret));
+	/* A pidfd taken before the start-time check: the signal cannot reach a reused pid. */
+	pfd = (int)syscall(SYS_pidfd_open, rec.pid, 0);
+	if (!xc__process_alive(rec.pid, rec.pid_start))
+		return xc__error(xch, -ESRCH, "domain %" PRIu32 " has ended", domid);
+	ret = pfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0) :
+			 kill(rec.pid, SIGKILL);
+	if (ret < 0)
+		return xc__error(xch, -errno, "domain %" PRIu32 ": cannot end its VMM: %m", domid);
+	return 0;
+}
+
 int xc_domain_set_memory_target(xc_interface *xch, xc_domain *dom, uint64_t bytes)
 {
 	struct domus_ctl_memory_target req = { .target_bytes = bytes };

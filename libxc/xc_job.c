@@ -121,6 +121,8 @@ int xc_domain_migrate_send(xc_interface *xch, xc_domain *dom, int fd,
 			.max_downtime_ms = params->max_downtime_ms,
 			.bandwidth = params->bandwidth,
 		};
+	if ((ret = xc_migrate_socket_tune(fd)) < 0)
+		return xc__error(xch, ret, "migrate: cannot set up the socket: %s", strerror(-ret));
 	ret = job_call(xch, dom, "migrate", DOMUS_CTL_MIGRATE_SEND, &req, sizeof(req), fd, &res,
 		       sizeof(res));
 	if (!ret && result)

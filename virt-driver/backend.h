@@ -133,18 +133,40 @@ struct domain_interface_stats {
 	int64_t rx_bytes, rx_packets, rx_errs, rx_drop, tx_bytes, tx_packets, tx_errs, tx_drop;
 };
 
-/* virDomainJobInfo (a running save's progress). type: VIR_DOMAIN_JOB_* (0 none, 2 unbounded). */
+/*
+ * virDomainJobInfo / virDomainGetJobStats: a running job's progress, or the statistics of
+ * the last finished one (DOMAIN_JOB_STATS_COMPLETED). type: VIR_DOMAIN_JOB_* — 0 none,
+ * 2 unbounded (running), 3 completed, 4 failed, 5 cancelled.
+ */
+enum {
+	DOMAIN_JOB_NONE = 0, DOMAIN_JOB_UNBOUNDED = 2, DOMAIN_JOB_COMPLETED = 3,
+	DOMAIN_JOB_FAILED = 4, DOMAIN_JOB_CANCELLED = 5,
+};
+/* VIR_DOMAIN_JOB_OPERATION_* */
+enum {
+	DOMAIN_JOB_OP_SAVE = 2, DOMAIN_JOB_OP_RESTORE = 3, DOMAIN_JOB_OP_MIGRATION_IN = 4,
+	DOMAIN_JOB_OP_MIGRATION_OUT = 5,
+};
+/* virDomainGetJobStatsFlags */
+#define DOMAIN_JOB_STATS_COMPLETED	(1u << 0)	/* the last finished job */
+#define DOMAIN_JOB_STATS_KEEP_COMPLETED	(1u << 1)	/* and do not forget it */
+
 struct domain_job_info {
 	int type;
 	uint64_t elapsed_ms;
 	uint64_t data_total, data_processed, data_remaining;
 	uint64_t mem_total, mem_processed, mem_remaining;
 	/* For virDomainGetJobStats: */
-	int operation;			/* VIR_DOMAIN_JOB_OPERATION_*: 2 save, 5 migration out */
+	int operation;			/* DOMAIN_JOB_OP_* */
 	uint64_t dirty_rate;		/* pages per second, last round */
 	uint64_t iteration;		/* rounds so far */
 	uint64_t bps;			/* bytes per second so far */
 	int throttle;			/* auto-converge percent */
+	/* Finished jobs only: */
+	bool has_downtime, has_setup;
+	uint64_t downtime_ms;		/* the guest paused until the destination ran it */
+	uint64_t setup_ms;		/* before the stream began (connecting) */
+	char errmsg[256];		/* why it failed ("" on success) */
 };
 
 
@@ -191,6 +213,7 @@ struct domain_migrate_args {
 	bool has_bandwidth;
 	uint64_t bandwidth_mib;		/* MiB/s */
 	int cancelled;			/* finish, confirm */
+	const struct domain_job_info *stats; /* finish: the source's, from perform's cookie */
 };
 
 enum domain_migrate_limit { DOMAIN_MIGRATE_DOWNTIME_MS, DOMAIN_MIGRATE_SPEED_MIB };
@@ -309,9 +332,14 @@ struct domain_backend_ops {
 				   unsigned int flags, struct verr *err);
 	int (*save_image_xml)(struct domain_backend *b, const char *path, unsigned int flags,
 			      char **xml, struct verr *err);
-	/* The running job (a save) from another client: never waits for it. */
-	int (*job_info)(struct domain_backend *b, const uint8_t *uuid, struct domain_job_info *out,
-			struct verr *err);
+	/*
+	 * The running job (a save, a migration) from another client: never waits for it. With
+	 * DOMAIN_JOB_STATS_COMPLETED the statistics of the last finished one instead (save,
+	 * restore, migration out here or in here), forgotten once read unless
+	 * DOMAIN_JOB_STATS_KEEP_COMPLETED.
+	 */
+	int (*job_info)(struct domain_backend *b, const uint8_t *uuid, unsigned int flags,
+			struct domain_job_info *out, struct verr *err);
 	int (*abort_job)(struct domain_backend *b, const uint8_t *uuid, struct verr *err);
 
 	/*

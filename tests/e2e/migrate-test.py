@@ -152,15 +152,20 @@ def busy(side, name):
     until(lambda: cpu_ns(side, name) > t + 50_000_000, 10, f"{name} running on {side}")
 
 
-def boot(name, mem_mib=64):
+def boot(name, mem_mib=64, persistent=False):
     # A disk on "shared storage": the destination's VMM opens it while the source's still
     # holds its lock.
     disk = f"{work}/{name}.img"
     with open(disk, "wb") as f:
         f.truncate(1 << 20)
-    d = conn["src"].createXML(xml(name, mem_mib=mem_mib).replace(
+    x = xml(name, mem_mib=mem_mib).replace(
         "<devices>", f"<devices><disk type='file' device='disk'><source file='{disk}'/>"
-        "<target dev='vda' bus='virtio'/></disk>"), 0)
+        "<target dev='vda' bus='virtio'/></disk>")
+    if persistent:
+        d = conn["src"].defineXML(x)
+        d.create()
+    else:
+        d = conn["src"].createXML(x, 0)
     expect_event("src", name, E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
     busy("src", name)
     return d
@@ -173,8 +178,8 @@ def running(side, name):
         return False
 
 
-def migrate_bg(name, *extra):
-    return subprocess.Popen(["nsenter", f"--net=/run/netns/{NS['src']}", "virsh", "-c",
+def migrate_bg(name, *extra, opts=()):
+    return subprocess.Popen(["nsenter", f"--net=/run/netns/{NS['src']}", "virsh", *opts, "-c",
                              local("src"), "migrate", "--live", *extra, name, DST],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -185,29 +190,60 @@ def wait_job(name, seconds=10):
           seconds, f"{name}'s migration job")
 
 
-print("1..11")
+print("1..12")
 setup_net()
 start("src")
 start("dst")
 conn = {"src": connect("src"), "dst": connect("dst")}
 conn["dst"].createXML(xml("filler"), 0)
 
+def completed(side, name, keep=True):
+    flags = E.VIR_DOMAIN_JOB_STATS_COMPLETED
+    if keep:
+        flags |= E.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED
+    return conn[side].lookupByName(name).jobStats(flags)
+
+
 # 1. Managed migration: the guest's count goes on at the destination where it stopped.
-boot("m1")
+boot("m1", persistent=True)
 virsh("src", "migrate", "--live", "--verbose", "m1", DST)
 expect_event("src", "m1", E.VIR_DOMAIN_EVENT_SUSPENDED, E.VIR_DOMAIN_EVENT_SUSPENDED_MIGRATED)
 expect_event("src", "m1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
 expect_event("dst", "m1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_MIGRATED)
 expect_event("dst", "m1", E.VIR_DOMAIN_EVENT_RESUMED, E.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
-if "m1" in [d.name() for d in conn["src"].listAllDomains(0)]:
-    fail("m1 is still listed on the source")
+if conn["src"].lookupByName("m1").isActive():
+    fail("m1 still runs on the source")
 if conn["dst"].lookupByName("m1").state() != [E.VIR_DOMAIN_RUNNING,
                                                E.VIR_DOMAIN_RUNNING_MIGRATED]:
     fail(f"m1 on the destination: {conn['dst'].lookupByName('m1').state()}")
 busy("dst", "m1")
+# virsh domjobinfo --completed on both sides (libvirt: out here, in there, the source's
+# figures on both).
+info = virsh("src", "domjobinfo", "m1", "--completed", "--keep-completed").stdout
+out_stats, in_stats = completed("src", "m1"), completed("dst", "m1")
+if not re.search(r"Job type: +Completed", info) or \
+        not re.search(r"Operation: +Outgoing migration", info) or \
+        not re.search(r"Total downtime: +\d+ +ms", info):
+    fail(f"domjobinfo --completed at the source: {info}")
+if out_stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or \
+        out_stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT or \
+        out_stats.get("data_processed", 0) < 12 << 20 or \
+        out_stats.get("memory_total") != 64 << 20 or \
+        not out_stats.get("memory_iteration") or "setup_time" not in out_stats or \
+        not out_stats.get("success"):
+    fail(f"completed migration statistics at the source: {out_stats}")
+if in_stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or \
+        in_stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN or \
+        in_stats.get("data_processed") != out_stats["data_processed"] or \
+        in_stats.get("downtime") != out_stats["downtime"]:
+    fail(f"completed migration statistics at the destination: {in_stats} "
+         f"(source: {out_stats})")
 conn["dst"].lookupByName("m1").destroy()
-ok("virsh migrate --live: the guest runs on at the destination (running, migrated), gone "
-   "at the source; source SUSPENDED/STOPPED MIGRATED, destination STARTED/RESUMED MIGRATED")
+conn["src"].lookupByName("m1").undefine()
+ok("virsh migrate --live: the guest runs on at the destination (running, migrated), shut "
+   "off at the source; source SUSPENDED/STOPPED MIGRATED, destination STARTED/RESUMED "
+   f"MIGRATED; domjobinfo --completed: out here, in there ({out_stats['data_processed']} "
+   f"bytes, downtime {out_stats['downtime']} ms)")
 
 # 2. Peer to peer, persistent on the destination, undefined on the source.
 conn["src"].defineXML(xml("m2"))
@@ -222,6 +258,10 @@ if not d2.isPersistent() or not d2.isActive() or \
         "m2" in [d.name() for d in conn["src"].listAllDomains(0)]:
     fail("--persistent --undefinesource: not persistent there or still defined here")
 busy("dst", "m2")
+in_stats = completed("dst", "m2")
+if in_stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN or \
+        in_stats.get("data_processed", 0) < 12 << 20 or "downtime" not in in_stats:
+    fail(f"completed statistics of a p2p migration at the destination: {in_stats}")
 d2.destroy()
 d2.undefine()
 ok("--p2p --persistent --undefinesource: defined and running there, undefined here")
@@ -265,6 +305,9 @@ if mig.returncode == 0 or "cancel" not in err:
 busy("src", "m4")
 if not running("src", "m4") or "m4" in [d.name() for d in conn["dst"].listAllDomains(0)]:
     fail("after the abort: not running at the source, or left at the destination")
+aborted = completed("src", "m4")
+if aborted.get("type") != E.VIR_DOMAIN_JOB_CANCELLED or aborted.get("success") is not False:
+    fail(f"completed statistics of the aborted migration: {aborted}")
 ok(f"domjobabort: virsh says '{err.strip().splitlines()[-1][:60]}…'; the guest runs on "
    "at the source, nothing left at the destination")
 
@@ -281,21 +324,77 @@ if mig.returncode == 0:
 busy("src", "m4")
 ok("the destination's VMM killed halfway: the migration fails, the guest runs on at the source")
 
-# 6. The link dropped halfway: the migration fails within a bounded time.
+# 5b. virsh destroy of the domain still arriving at the destination: it ends the incoming
+# VMM at once (not when the 1 MiB/s migration would have ended) and the migration fails
+# cleanly: the guest runs on at the source, nothing is left at the destination.
 mig = migrate_bg("m4", "--bandwidth", "1")
 wait_job("m4")
+until(lambda: "m4" in [d.name() for d in conn["dst"].listAllDomains(0)] and
+      conn["dst"].lookupByName("m4").ID() > 0, 10, "m4 arriving at the destination")
+arriving = conn["dst"].lookupByName("m4").ID()
+pid = int([ln for ln in open(f"{work}/dst/run/{arriving}/domain")
+           if ln.startswith("pid=")][0][4:])
 t0 = time.monotonic()
-sh("ip", "-n", NS["src"], "link", "set", f"vs{tag}", "down")
-try:
-    out, err = mig.communicate(timeout=120)
-except subprocess.TimeoutExpired:
-    fail("the migration over a dropped link did not end within 120 s")
-sh("ip", "-n", NS["src"], "link", "set", f"vs{tag}", "up")
+virsh("dst", "destroy", "m4", timeout=30)
+took = time.monotonic() - t0
+out, err = mig.communicate(timeout=60)
 if mig.returncode == 0:
-    fail("a migration over a dropped link succeeded")
+    fail("a migration whose arriving domain was destroyed succeeded")
+if took > 5:
+    fail(f"virsh destroy of an arriving domain took {took:.1f} s")
+
+
+def alive(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except FileNotFoundError:
+        return False
+
+
+if alive(pid):
+    fail("the arriving VMM survived virsh destroy")
+expect_event("dst", "m4", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
 busy("src", "m4")
-ok(f"link dropped halfway: failed after {time.monotonic() - t0:.0f} s "
-   f"('{err.strip().splitlines()[-1][:70]}…'), the guest runs on at the source")
+if not running("src", "m4") or "m4" in [d.name() for d in conn["dst"].listAllDomains(0)]:
+    fail("after destroying the arriving domain: not running at the source, or left at the "
+         "destination")
+ok(f"virsh destroy of a domain still arriving: done in {took:.1f} s, its VMM ended, "
+   f"STOPPED DESTROYED there; the migration fails ('{err.strip().splitlines()[-1][:50]}…'), "
+   "the guest runs on at the source")
+
+# 6. The link dropped halfway: the migration fails within a bounded time. The memory
+# stream's and the daemons' TCP connections give a dead peer up after
+# XC_MIGRATE_DEAD_PEER_MS (10 s) of unacknowledged data; a managed migration's client also
+# waits for its own connection to the destination, which its keepalive settings bound
+# (virsh -k/-K; by default 5 s x 6). Peer to peer, the bound is the daemons' alone.
+def drop_link(extra, opts, bound):
+    mig = migrate_bg("m4", "--bandwidth", "1", *extra, opts=opts)
+    wait_job("m4")
+    t0 = time.monotonic()
+    sh("ip", "-n", NS["src"], "link", "set", f"vs{tag}", "down")
+    try:
+        out, err = mig.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        fail("the migration over a dropped link did not end within 120 s")
+    took = time.monotonic() - t0
+    sh("ip", "-n", NS["src"], "link", "set", f"vs{tag}", "up")
+    if mig.returncode == 0:
+        fail("a migration over a dropped link succeeded")
+    if took > bound:
+        fail(f"a migration over a dropped link took {took:.0f} s to fail (bound {bound} s): "
+             f"{err.strip()}")
+    busy("src", "m4")
+    # The destination gave up too: nothing of m4 is left there.
+    until(lambda: "m4" not in [d.name() for d in conn["dst"].listAllDomains(0)], 30,
+          "m4 gone from the destination")
+    return took, err
+
+
+managed, err = drop_link((), ("-k", "2", "-K", "3"), 25)
+p2p, _ = drop_link(("--p2p",), (), 25)
+ok(f"link dropped halfway: failed after {managed:.0f} s managed (virsh -k 2 -K 3), "
+   f"{p2p:.0f} s peer to peer, both within 25 s "
+   f"('{err.strip().splitlines()[-1][:60]}…'); the guest runs on at the source")
 conn["src"].lookupByName("m4").destroy()
 
 # 7. Hostile input: unsupported flags and params, a foreign cookie.

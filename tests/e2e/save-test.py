@@ -32,7 +32,7 @@ def virsh(*a):
 
 start_daemon()
 conn = connect()
-print("1..11")
+print("1..12")
 
 dom = conn.defineXML(xml("s1"))
 dom.create()
@@ -225,8 +225,13 @@ if saver.is_alive() or not result or "aborted" not in result[0]:
     fail(f"the aborted save: {result}")
 if dom.state()[0] != E.VIR_DOMAIN_RUNNING or d2.jobInfo()[0] != E.VIR_DOMAIN_JOB_NONE:
     fail(f"after the aborted save: {dom.state()}")
+done = d2.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)
+if done.get("type") != E.VIR_DOMAIN_JOB_CANCELLED or done.get("success") is not False or \
+        "cancelled" not in done.get("errmsg", "") or \
+        done.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_SAVE:
+    fail(f"the aborted save's completed-job statistics: {done}")
 ok("a save in progress: virsh domjobinfo shows it, virsh domjobabort cancels it, the "
-   "domain runs on")
+   "domain runs on; the completed-job statistics say cancelled, and why")
 
 # virsh destroy during a save does not wait for it: the save fails at once, the domain is
 # destroyed (libvirt's destroy ends a running job). The FIFO the user named is kept.
@@ -261,5 +266,38 @@ r = subprocess.run(["virsh", "-c", uri, "restore", f"{work}/foreign"], capture_o
 if r.returncode == 0 or "not a Domus domain save image" not in r.stderr:
     fail(f"virsh restore of a foreign file: {r.returncode} {r.stderr}")
 ok("stock virsh: save, restore, domstate --reason; a foreign file refused")
+
+# virsh domjobinfo --completed: the last finished job, kept per domain even once the save
+# ended the domain, forgotten after one read unless --keep-completed (libvirt's rule).
+virsh("save", "s1", f"{work}/c.save")
+info = virsh("domjobinfo", "s1", "--completed", "--keep-completed")
+stats = c2.lookupByName("s1").jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED |
+                                       E.VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED)
+size = os.path.getsize(f"{work}/c.save")
+if "Completed" not in info or "Save" not in info or "Time elapsed" not in info:
+    fail(f"virsh domjobinfo --completed after a save: {info}")
+if stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or stats.get("success") is not True or \
+        stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_SAVE or \
+        not 0 < stats.get("data_processed", 0) < size or \
+        stats.get("memory_total") != 32 << 20 or not stats.get("memory_processed") or \
+        "time_elapsed" not in stats:
+    fail(f"completed-job statistics of a save ({size} byte image): {stats}")
+virsh("domjobinfo", "s1", "--completed")
+info = virsh("domjobinfo", "s1", "--completed")
+if "None" not in info:
+    fail(f"the completed job was not forgotten after a read without --keep-completed: {info}")
+virsh("restore", f"{work}/c.save")
+stats = dom.jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED)
+if stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or \
+        stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_RESTORE or \
+        not 0 < stats.get("data_processed", 0) < size:
+    fail(f"completed-job statistics of a restore: {stats}")
+r = subprocess.run(["virsh", "-c", uri, "domjobinfo", "s1", "--keep-completed"],
+                   capture_output=True, text=True, timeout=60)
+if r.returncode == 0:
+    fail("virsh domjobinfo --keep-completed without --completed was taken")
+ok("virsh domjobinfo --completed: the save's, kept with --keep-completed, forgotten after a "
+   f"plain read; the restore's ({stats.get('time_elapsed')} ms); --keep-completed alone "
+   "refused")
 
 cleanup()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The migration cookie (see migrate-cookie.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,16 +26,79 @@ static const char *daemon_id(void)
 	return id;
 }
 
-char *migrate_cookie_make(const char *step, const struct domain_summary *dom, unsigned int *len)
+/* The figures a stats line carries: key, and where it goes in struct domain_job_info. */
+static const struct {
+	const char *key;
+	size_t off;
+} stat_keys[] = {
+#define K(k, f) { k, offsetof(struct domain_job_info, f) }
+	K("elapsed", elapsed_ms), K("setup", setup_ms), K("downtime", downtime_ms),
+	K("data", data_processed), K("mem_total", mem_total), K("mem", mem_processed),
+	K("bps", bps), K("rounds", iteration),
+#undef K
+};
+
+static uint64_t *stat_field(struct domain_job_info *j, size_t i)
+{
+	return (uint64_t *)((char *)j + stat_keys[i].off);
+}
+
+static void append_stats(GString *s, const struct domain_job_info *j)
+{
+	struct domain_job_info c = *j;
+
+	g_string_append(s, "stats");
+	for (size_t i = 0; i < G_N_ELEMENTS(stat_keys); i++)
+		g_string_append_printf(s, " %s=%" G_GUINT64_FORMAT, stat_keys[i].key,
+				       *stat_field(&c, i));
+	g_string_append_printf(s, " throttle=%d\n", j->throttle);
+}
+
+char *migrate_cookie_make(const char *step, const struct domain_summary *dom,
+			  const struct domain_job_info *stats, unsigned int *len)
 {
 	char uuid[DOMAIN_UUID_STRLEN];
-	char *s;
+	GString *s = g_string_new(NULL);
 
 	domain_uuid_format(dom->uuid, uuid);
-	s = g_strdup_printf(COOKIE_MAGIC " %d\nstep %s\nuuid %s\nname %s\nhost %s\ndaemon %s\n",
-			    COOKIE_VERSION, step, uuid, dom->name, g_get_host_name(), daemon_id());
-	*len = strlen(s);
-	return s;
+	g_string_printf(s, COOKIE_MAGIC " %d\nstep %s\nuuid %s\nname %s\nhost %s\ndaemon %s\n",
+			COOKIE_VERSION, step, uuid, dom->name, g_get_host_name(), daemon_id());
+	if (stats)
+		append_stats(s, stats);
+	*len = s->len;
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * "k=v k=v …" of a stats line into @out->stats. Figures only inform (the domain has arrived
+ * by the time finish reads them), so a malformed line is dropped, not the cookie.
+ */
+static void parse_stats(const char *v, struct migrate_cookie *out)
+{
+	g_auto(GStrv) kv = g_strsplit(v, " ", 0);
+	struct domain_job_info j = { .has_setup = true, .has_downtime = true };
+
+	for (char **p = kv; *p; p++) {
+		const char *eq = strchr(*p, '=');
+		guint64 n;
+		size_t i;
+
+		if (!eq || !g_ascii_string_to_unsigned(eq + 1, 10, 0, G_MAXUINT64, &n, NULL)) {
+			g_message("migration cookie: malformed stats item '%.40s': stats dropped", *p);
+			return;
+		}
+		for (i = 0; i < G_N_ELEMENTS(stat_keys); i++)
+			if (!strncmp(*p, stat_keys[i].key, eq - *p) &&
+			    !stat_keys[i].key[eq - *p]) {
+				*stat_field(&j, i) = n;
+				break;
+			}
+		if (!strncmp(*p, "throttle=", 9))
+			j.throttle = MIN(n, 100);
+	}
+	j.data_total = j.data_processed;
+	out->stats = j;
+	out->has_stats = true;
 }
 
 static int bad(struct verr *err, const char *want, const char *why)
@@ -78,6 +142,8 @@ static int parse_line(const char *line, struct migrate_cookie *out, const char *
 		g_strlcpy(out->host, v, sizeof(out->host));
 	else if (!strcmp(key, "daemon"))
 		g_strlcpy(out->daemon, v, sizeof(out->daemon));
+	else if (!strcmp(key, "stats"))
+		parse_stats(v, out);
 	/* Unknown keys are for later versions of the same major version: ignored. */
 	return 0;
 }

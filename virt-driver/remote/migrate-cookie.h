@@ -9,6 +9,9 @@
  *   name vm1
  *   host dst.example        the writer's host name and daemon instance, for messages
  *   daemon 8c1f…
+ *   stats elapsed=812 setup=2 downtime=4 data=12582912 mem_total=…   perform only: the
+ *                           source's figures of the migration it completed, which the
+ *                           destination keeps as its own (virsh domjobinfo --completed)
  *
  * Each step checks the cookie of the step before it (version, step, UUID) and says
  * clearly what is wrong, as the cookie crosses the client and is hostile input like any.
@@ -29,10 +32,13 @@ struct migrate_cookie {
 	char name[DOMAIN_NAME_MAX];
 	char host[256];
 	char daemon[40];
+	bool has_stats;			/* a well-formed stats line came */
+	struct domain_job_info stats;
 };
 
-/* The cookie @step writes for @dom (g_malloc'ed, *@len bytes, no NUL). */
-char *migrate_cookie_make(const char *step, const struct domain_summary *dom, unsigned int *len);
+/* The cookie @step writes for @dom (g_malloc'ed, *@len bytes, no NUL), with @stats if any. */
+char *migrate_cookie_make(const char *step, const struct domain_summary *dom,
+			  const struct domain_job_info *stats, unsigned int *len);
 
 /*
  * migrate_cookie_parse() - check the cookie @data (@len bytes) came from step @want and,

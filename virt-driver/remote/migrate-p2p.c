@@ -47,7 +47,7 @@ static int p2p_prepare(struct p2p *m, const char *begin_xml, char **uri, struct 
 	struct migrate_cookie parsed;
 	int r;
 
-	ck = migrate_cookie_make("begin", m->s, &args.cookie_in.rp_migrate_cookie_len);
+	ck = migrate_cookie_make("begin", m->s, NULL, &args.cookie_in.rp_migrate_cookie_len);
 	args.cookie_in.rp_migrate_cookie_val = ck;
 	args.params.params_val = m->params;
 	args.params.params_len = m->nparams;
@@ -76,7 +76,7 @@ static int p2p_finish(struct p2p *m, bool cancelled, struct verr *err)
 	struct migrate_cookie parsed;
 	int r;
 
-	ck = migrate_cookie_make("perform", m->s, &args.cookie_in.rp_migrate_cookie_len);
+	ck = remote_migrate_perform_cookie(be(m->call), m->s, &args.cookie_in.rp_migrate_cookie_len);
 	args.cookie_in.rp_migrate_cookie_val = ck;
 	args.params.params_val = m->params;
 	args.params.params_len = m->nparams;

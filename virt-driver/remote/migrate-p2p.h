@@ -19,4 +19,8 @@ int remote_migrate_p2p(struct remote_call *call, const struct domain_summary *s,
 		       const char *dconnuri, const rp_typed_param *params, unsigned int nparams,
 		       struct domain_migrate_args *a, struct verr *err);
 
+/* proc-migrate.c: perform's cookie, with the statistics of the migration completed here. */
+char *remote_migrate_perform_cookie(struct domain_backend *b, const struct domain_summary *s,
+				    unsigned int *len);
+
 #endif

@@ -99,7 +99,21 @@ int remote_migrate_params(const rp_typed_param *p, unsigned int n, struct domain
 
 static void set_cookie(rp_migrate_cookie *c, const char *step, const struct domain_summary *s)
 {
-	c->rp_migrate_cookie_val = migrate_cookie_make(step, s, &c->rp_migrate_cookie_len);
+	c->rp_migrate_cookie_val = migrate_cookie_make(step, s, NULL, &c->rp_migrate_cookie_len);
+}
+
+/* Perform's cookie: with the statistics of the migration that just completed here. */
+char *remote_migrate_perform_cookie(struct domain_backend *b, const struct domain_summary *s,
+				    unsigned int *len)
+{
+	struct domain_job_info j;
+	struct verr err = { 0 };
+	bool have = b->ops->job_info &&
+		    !b->ops->job_info(b, s->uuid, DOMAIN_JOB_STATS_COMPLETED |
+				      DOMAIN_JOB_STATS_KEEP_COMPLETED, &j, &err) &&
+		    j.type == DOMAIN_JOB_COMPLETED && j.operation == DOMAIN_JOB_OP_MIGRATION_OUT;
+
+	return migrate_cookie_make("perform", s, have ? &j : NULL, len);
 }
 
 static int begin(struct remote_call *call, void *v, void *r, struct verr *err)
@@ -179,7 +193,8 @@ static int perform(struct remote_call *call, void *v, void *r, struct verr *err)
 				"no migration URI: the destination's prepare step gave none");
 	if (be(call)->ops->migrate_perform(be(call), &a, err) < 0)
 		return -1;
-	set_cookie(&ret->cookie_out, "perform", &s);
+	ret->cookie_out.rp_migrate_cookie_val =
+		remote_migrate_perform_cookie(be(call), &s, &ret->cookie_out.rp_migrate_cookie_len);
 	return 0;
 }
 
@@ -204,6 +219,7 @@ static int finish(struct remote_call *call, void *v, void *r, struct verr *err)
 		memset(err, 0, sizeof(*err));
 	}
 	memcpy(a.uuid, ck.uuid, DOMAIN_UUID_LEN);
+	a.stats = ck.has_stats ? &ck.stats : NULL;
 	if (be(call)->ops->migrate_finish(be(call), &a, &s, err) < 0)
 		return -1;
 	remote_domain_to_wire(&s, &ret->dom);

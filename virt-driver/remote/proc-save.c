@@ -104,7 +104,7 @@ static int get_job_info(struct remote_call *call, void *a, void *r, struct verr 
 
 	NEED_OP(call, job_info, err);
 	if (remote_lookup(call, &((rp_domain_msg *)a)->dom, &s, err) < 0 ||
-	    be(call)->ops->job_info(be(call), s.uuid, &j, err) < 0)
+	    be(call)->ops->job_info(be(call), s.uuid, 0, &j, err) < 0)
 		return -1;
 	ret->type = j.type;
 	ret->timeElapsed = j.elapsed_ms;
@@ -129,41 +129,78 @@ static void job_param(struct domain_param *p, size_t *n, const char *field, int 
 	(*n)++;
 }
 
-/* virsh domjobinfo: the running job as typed params (libvirt's VIR_DOMAIN_JOB_* names). */
+/* The typed params of @j (libvirt's VIR_DOMAIN_JOB_* names) into @p (room for 20). */
+static size_t job_params(const struct domain_job_info *j, struct domain_param *p)
+{
+	bool done = j->type >= DOMAIN_JOB_COMPLETED;
+	bool mig = j->operation == DOMAIN_JOB_OP_MIGRATION_OUT ||
+		   j->operation == DOMAIN_JOB_OP_MIGRATION_IN;
+	size_t n = 0;
+
+	job_param(p, &n, "operation", DOMAIN_PARAM_INT, j->operation);
+	job_param(p, &n, "time_elapsed", DOMAIN_PARAM_ULLONG, j->elapsed_ms);
+	if (j->has_downtime)
+		job_param(p, &n, "downtime", DOMAIN_PARAM_ULLONG, j->downtime_ms);
+	if (j->has_setup)
+		job_param(p, &n, "setup_time", DOMAIN_PARAM_ULLONG, j->setup_ms);
+	job_param(p, &n, "data_total", DOMAIN_PARAM_ULLONG, j->data_total);
+	job_param(p, &n, "data_processed", DOMAIN_PARAM_ULLONG, j->data_processed);
+	job_param(p, &n, "data_remaining", DOMAIN_PARAM_ULLONG, j->data_remaining);
+	job_param(p, &n, "memory_total", DOMAIN_PARAM_ULLONG, j->mem_total);
+	job_param(p, &n, "memory_processed", DOMAIN_PARAM_ULLONG, j->mem_processed);
+	job_param(p, &n, "memory_remaining", DOMAIN_PARAM_ULLONG, j->mem_remaining);
+	job_param(p, &n, "memory_bps", DOMAIN_PARAM_ULLONG, j->bps);
+	if (!done || mig) {
+		job_param(p, &n, "memory_dirty_rate", DOMAIN_PARAM_ULLONG, j->dirty_rate);
+		job_param(p, &n, "memory_iteration", DOMAIN_PARAM_ULLONG, j->iteration);
+		job_param(p, &n, "auto_converge_throttle", DOMAIN_PARAM_INT, j->throttle);
+	}
+	job_param(p, &n, "memory_page_size", DOMAIN_PARAM_ULLONG, 4096);
+	if (done) {
+		g_strlcpy(p[n].field, "success", sizeof(p[n].field));
+		p[n].type = DOMAIN_PARAM_BOOLEAN;
+		p[n++].v.b = j->type == DOMAIN_JOB_COMPLETED;
+	}
+	if (done && j->errmsg[0]) {
+		g_strlcpy(p[n].field, "errmsg", sizeof(p[n].field));
+		p[n].type = DOMAIN_PARAM_STRING;
+		p[n++].v.s = (char *)j->errmsg;	/* copied by remote_params_to_wire() */
+	}
+	return n;
+}
+
+/*
+ * virsh domjobinfo: the running job as typed params; with VIR_DOMAIN_JOB_STATS_COMPLETED
+ * (--completed) the last finished job's statistics, which the backend then forgets unless
+ * VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED (--keep-completed) says otherwise.
+ */
 static int get_job_stats(struct remote_call *call, void *a, void *r, struct verr *err)
 {
+	const unsigned int ok = DOMAIN_JOB_STATS_COMPLETED | DOMAIN_JOB_STATS_KEEP_COMPLETED;
 	rp_domain_flags_args *args = a;
 	rp_domain_get_job_stats_ret *ret = r;
 	struct domain_job_info j = { 0 };
-	struct domain_param p[16];
+	struct domain_param p[20];
 	struct domain_summary s;
 	size_t n = 0;
 
 	NEED_OP(call, job_info, err);
-	/* VIR_DOMAIN_JOB_STATS_COMPLETED (1): no record of finished jobs is kept: none. */
-	if (args->flags & ~1u)
+	if (args->flags & ~ok)
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
 				"unsupported flags (0x%x) in function virDomainGetJobStats",
-				args->flags & ~1u);
+				args->flags & ~ok);
+	/* libvirt's client library checks this too; a raw client is told the same. */
+	if (args->flags & DOMAIN_JOB_STATS_KEEP_COMPLETED &&
+	    !(args->flags & DOMAIN_JOB_STATS_COMPLETED))
+		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_DOMAIN,
+				"Flag 'VIR_DOMAIN_JOB_STATS_COMPLETED' is required by flag "
+				"'VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED'");
 	if (remote_lookup(call, &args->dom, &s, err) < 0 ||
-	    (!(args->flags & 1u) && be(call)->ops->job_info(be(call), s.uuid, &j, err) < 0))
+	    be(call)->ops->job_info(be(call), s.uuid, args->flags, &j, err) < 0)
 		return -1;
 	ret->type = j.type;
-	if (j.type) {
-		job_param(p, &n, "operation", DOMAIN_PARAM_INT, j.operation);
-		job_param(p, &n, "time_elapsed", DOMAIN_PARAM_ULLONG, j.elapsed_ms);
-		job_param(p, &n, "data_total", DOMAIN_PARAM_ULLONG, j.data_total);
-		job_param(p, &n, "data_processed", DOMAIN_PARAM_ULLONG, j.data_processed);
-		job_param(p, &n, "data_remaining", DOMAIN_PARAM_ULLONG, j.data_remaining);
-		job_param(p, &n, "memory_total", DOMAIN_PARAM_ULLONG, j.mem_total);
-		job_param(p, &n, "memory_processed", DOMAIN_PARAM_ULLONG, j.mem_processed);
-		job_param(p, &n, "memory_remaining", DOMAIN_PARAM_ULLONG, j.mem_remaining);
-		job_param(p, &n, "memory_bps", DOMAIN_PARAM_ULLONG, j.bps);
-		job_param(p, &n, "memory_dirty_rate", DOMAIN_PARAM_ULLONG, j.dirty_rate);
-		job_param(p, &n, "memory_page_size", DOMAIN_PARAM_ULLONG, 4096);
-		job_param(p, &n, "memory_iteration", DOMAIN_PARAM_ULLONG, j.iteration);
-		job_param(p, &n, "auto_converge_throttle", DOMAIN_PARAM_INT, j.throttle);
-	}
+	if (j.type)
+		n = job_params(&j, p);
 	ret->params.params_len = n;
 	ret->params.params_val = remote_params_to_wire(p, n);
 	return 0;

@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include <domus/xc.h>
+
 #include "peer.h"
 
 #define VIR_NET_CONNECT_PORT 16509
@@ -64,8 +66,11 @@ static int read_packet(struct rpc_peer *p, uint8_t **buf, size_t *len, gint64 de
 	if ((r = io_all(p->fd, lw, sizeof(lw), false, deadline)) < 0)
 		return peer_fail(err, p->host, "no reply", -r);
 	n = (uint32_t)lw[0] << 24 | lw[1] << 16 | lw[2] << 8 | lw[3];
-	if (rp_frame_length_check(n, err) < 0)
-		return -1;
+	if (rp_frame_length_check(n, err) < 0) {
+		g_autofree char *why = g_strdup(err->message);
+
+		return verr_set(err, VERR_RPC, VERR_FROM_RPC, "migration peer %s: %s", p->host, why);
+	}
 	*buf = g_malloc(n);
 	memcpy(*buf, lw, sizeof(lw));
 	if ((r = io_all(p->fd, *buf + RP_LEN_WORD, n - RP_LEN_WORD, false, deadline)) < 0) {
@@ -92,9 +97,13 @@ static int peer_error(struct rpc_peer *p, const uint8_t *buf, size_t len, struct
 	return -1;
 }
 
-/* Wait for the reply to @serial, skipping events and stream packets of other calls. */
-static int wait_reply(struct rpc_peer *p, unsigned int serial, xdrproc_t ret_xdr, void *ret,
-		      gint64 deadline, struct verr *err)
+/*
+ * Wait for the reply to call @serial of @proc, skipping events and stream packets of other
+ * calls. The peer is hostile input like any client: a packet that claims to answer this
+ * call but is not its reply, or an impossible status, is an error that says so.
+ */
+static int wait_reply(struct rpc_peer *p, unsigned int serial, int proc, xdrproc_t ret_xdr,
+		      void *ret, gint64 deadline, struct verr *err)
 {
 	for (;;) {
 		g_autofree uint8_t *buf = NULL;
@@ -108,8 +117,17 @@ static int wait_reply(struct rpc_peer *p, unsigned int serial, xdrproc_t ret_xdr
 					"migration peer %s: an undecodable packet", p->host);
 		if (h.prog != RP_REMOTE_PROGRAM || h.type != RP_REPLY || h.serial != serial)
 			continue;
-		if (h.status != RP_OK)
+		if (h.vers != RP_REMOTE_VERSION || h.proc != proc)
+			return verr_set(err, VERR_RPC, VERR_FROM_RPC,
+					"migration peer %s: the reply to call %u is for procedure "
+					"%d version %u, not procedure %d version %d", p->host,
+					serial, h.proc, h.vers, proc, RP_REMOTE_VERSION);
+		if (h.status == RP_ERROR)
 			return peer_error(p, buf, len, err);
+		if (h.status != RP_OK)
+			return verr_set(err, VERR_RPC, VERR_FROM_RPC,
+					"migration peer %s: a reply with status %d (neither OK "
+					"nor ERROR) to procedure %d", p->host, h.status, proc);
 		if (ret_xdr && rp_payload_decode(buf, len, 0, ret_xdr, ret) < 0)
 			return verr_set(err, VERR_RPC, VERR_FROM_RPC,
 					"migration peer %s: cannot decode the reply to procedure %d",
@@ -134,7 +152,7 @@ int rpc_peer_call(struct rpc_peer *p, int proc, xdrproc_t args_xdr, const void *
 	data = g_bytes_get_data(pkt, &len);
 	if ((r = io_all(p->fd, (void *)data, len, true, deadline)) < 0)
 		return peer_fail(err, p->host, "cannot send", -r);
-	return wait_reply(p, h.serial, ret_xdr, ret, deadline, err);
+	return wait_reply(p, h.serial, proc, ret_xdr, ret, deadline, err);
 }
 
 /* domus+tcp://HOST[:PORT]/system → HOST, PORT. */
@@ -175,6 +193,9 @@ static int peer_connect(struct rpc_peer *p, int port, int timeout_ms, struct ver
 	    poll(&pf, 1, (deadline - g_get_monotonic_time()) / 1000) <= 0 ? ETIMEDOUT :
 	    getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0 ? errno : e;
 	freeaddrinfo(ai);
+	/* A cut link is noticed in seconds, not at the call's deadline (finish: 120 s). */
+	if (!r)
+		r = -xc_migrate_socket_tune(p->fd);
 	return r ? peer_fail(err, p->host, "cannot connect", r) : 0;
 }
 

@@ -30,6 +30,7 @@ void xdom_unref(struct xdom *xd)
 	xc_interface_close(xd->xch);
 	domus_domain_def_free(xd->def);
 	domus_domain_def_free(xd->live);
+	g_free(xd->completed);
 	g_free(xd->name);
 	g_mutex_clear(&xd->job);
 	g_free(xd);
@@ -567,6 +568,7 @@ struct domain_backend *domain_backend_xc_new(const struct domain_event_sink *eve
 	xb_lifecycle_ops(&xb_ops);
 	xb_tuning_ops(&xb_ops);
 	xb_save_ops(&xb_ops);
+	xb_job_ops(&xb_ops);
 	xb_migrate_ops(&xb_ops);
 	xb->base.ops = &xb_ops;
 	xb->base.events = *events;

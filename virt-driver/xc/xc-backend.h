@@ -52,6 +52,8 @@ struct xdom {
 	bool migrating_out;		/* perform runs */
 	bool migrated_out;		/* perform succeeded (the VMM ended): confirm next */
 	bool migrating_in;		/* prepare .. the incoming thread's end */
+	bool destroying;		/* destroy came while it was arriving */
+	struct domain_job_info *completed; /* xc-jobs.c: the last finished job, or NULL */
 
 	/* job: */
 	xc_interface *xch;
@@ -168,10 +170,25 @@ struct xdom *xb_restore_target(struct xc_backend *xb, const struct domus_domain_
 int xb_open_second(struct xc_backend *xb, struct xdom *xd, xc_interface **xch, xc_domain **dom,
 		   struct verr *err);
 
+/* xc-jobs.c: job info and abort; the statistics of the last finished job (under job). */
+void xb_job_ops(struct domain_backend_ops *ops);
+/* @j is now @xd's last finished job (its memory_bps made up if 0). */
+void xb_job_done(struct xc_backend *xb, struct xdom *xd, const struct domain_job_info *j);
+/* A job of @op (DOMAIN_JOB_OP_*) begun at @t0 (g_get_monotonic_time()) failed for @why. */
+void xb_job_failed(struct xc_backend *xb, struct xdom *xd, int op, gint64 t0, bool cancelled,
+		   const char *why);
+
 /* xc-migrate.c */
 void xb_migrate_ops(struct domain_backend_ops *ops);
 void xb_migrate_init(struct xc_backend *xb, const struct xc_backend_config *cfg);
 void xb_migrate_fini(struct xc_backend *xb);
+/*
+ * destroy of a domain still arriving: the incoming migration is ended at once (its VMM
+ * killed, or the wait for the source's connection cancelled) and fails; the source's guest
+ * runs on. Return: true if @xd was arriving (destroy then waits for the job lock, which the
+ * incoming thread lets go when it has cleaned up: STOPPED DESTROYED).
+ */
+bool xb_migrate_in_destroy(struct xc_backend *xb, struct xdom *xd);
 /* Did a perform step send @xd away (its confirm is to come)? */
 bool xb_migrated_out(struct xc_backend *xb, struct xdom *xd);
 

@@ -162,17 +162,23 @@ static int xb_destroy(struct domain_backend *b, const uint8_t *uuid, unsigned in
 {
 	struct xc_backend *xb = xb_of(b);
 	struct xdom *xd;
-	bool ended_it = false;
+	bool ended_it = false, locked = false;
 	int r;
 
 	if (flags & ~VIR_DOMAIN_DESTROY_GRACEFUL)
 		return bad_flags(err, flags & ~VIR_DOMAIN_DESTROY_GRACEFUL, "virDomainDestroyFlags");
 	if (!(xd = xb_find(xb, uuid, err)))
 		return -1;
-	if (!g_mutex_trylock(&xd->job)) {
+	/*
+	 * Arriving: its incoming thread holds the job until the migration ends, so end the
+	 * migration now; that thread cleans up (STOPPED DESTROYED) and lets the job go.
+	 */
+	if (xb_migrate_in_destroy(xb, xd))
+		ended_it = true;
+	else if (!(locked = g_mutex_trylock(&xd->job)))
 		ended_it = destroy_under_job(xb, xd);
+	if (!locked)
 		g_mutex_lock(&xd->job);
-	}
 	if (xb_need_active(xd, err) < 0) {
 		/* Ended by the kill above, and its watcher already said so (stopped, destroyed). */
 		if (ended_it)

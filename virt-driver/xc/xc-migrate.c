@@ -36,6 +36,7 @@ struct xmig_in {
 	char *name;
 	bool added;			/* xd was made for it (transient) */
 	int lfd, cancel_fd;
+	gint64 t0;			/* prepare */
 	GThread *thread;
 	bool failed;			/* set by the thread before it ends */
 	struct verr err;
@@ -119,6 +120,34 @@ static int xb_migrate_begin(struct domain_backend *b, const uint8_t *uuid, unsig
 
 /* ---- destination: prepare and the incoming thread ---- */
 
+static bool destroy_requested(struct xc_backend *xb, struct xdom *xd)
+{
+	bool d;
+
+	g_mutex_lock(&xb->lock);
+	d = xd->destroying;
+	g_mutex_unlock(&xb->lock);
+	return d;
+}
+
+/* The arriving VMM ended (@gone: it is out of the registry already); @why says how. */
+static int receive_failed(struct xmig_in *in, bool gone)
+{
+	struct xc_backend *xb = in->xb;
+	struct xdom *xd = in->xd;
+	bool destroyed = destroy_requested(xb, xd);
+
+	if (destroyed)
+		verr_set(&in->err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
+			 "the domain was destroyed here while it arrived");
+	if (destroyed && !gone)
+		xc_domain_destroy(xd->xch, xd->ctl);
+	xb_stopped(xb, xd, DOMAIN_SHUTOFF, destroyed ? OFF_DESTROYED : OFF_FAILED,
+		   destroyed || gone);
+	xb_emit(xb, xd, EV_STOPPED, destroyed ? 1 : 5);	/* STOPPED DESTROYED / FAILED */
+	return -1;
+}
+
 /* Start the VMM on the accepted @fd and wait until the guest runs here (under job). */
 static int receive(struct xmig_in *in, int fd)
 {
@@ -132,14 +161,18 @@ static int receive(struct xmig_in *in, int fd)
 	if (r < 0)
 		return -1;
 	xb_emit(xb, xd, EV_STARTED, 1);		/* STARTED MIGRATED */
+	/* A destroy that came before the VMM had an id found nothing to kill: do it now. */
+	if (destroy_requested(xb, xd))
+		return receive_failed(in, false);
 	r = xc_domain_wait_running(xd->xch, xd->ctl, -1);
 	if (r < 0) {
 		verr_set(&in->err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN, "%s",
 			 xc_last_error(xd->xch));
-		xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_FAILED, r == -EIO);
-		xb_emit(xb, xd, EV_STOPPED, 5);	/* STOPPED FAILED */
-		return -1;
+		return receive_failed(in, r == -EIO);
 	}
+	/* Arrived just as a destroy came: it asked for the domain's end, so it ends. */
+	if (destroy_requested(xb, xd))
+		return receive_failed(in, false);
 	if (xb_incoming_arrived(xb, xd, &in->err) < 0) {
 		g_warning("domain %s arrived but: %s", xd->name, in->err.message);
 		memset(&in->err, 0, sizeof(in->err));
@@ -152,6 +185,36 @@ static int receive(struct xmig_in *in, int fd)
 	return 0;
 }
 
+bool xb_migrate_in_destroy(struct xc_backend *xb, struct xdom *xd)
+{
+	xc_interface *xch;
+	int id, r;
+
+	g_mutex_lock(&xb->lock);
+	/* Arrived and running already: an ordinary destroy (a second handle reaches it). */
+	if (!xd->migrating_in || xd->state == DOMAIN_RUNNING) {
+		g_mutex_unlock(&xb->lock);
+		return false;
+	}
+	xd->destroying = true;
+	id = xd->id;
+	for (guint i = 0; i < xb->incoming->len; i++) {
+		struct xmig_in *in = xb->incoming->pdata[i];
+
+		if (in->xd == xd)
+			eventfd_write(in->cancel_fd, 1);	/* stops the wait for the source */
+	}
+	g_mutex_unlock(&xb->lock);
+	/* Its VMM answers nobody until the guest arrived: it is killed, not asked. */
+	if (id > 0 && xc_interface_open(0, &xch) == 0) {
+		r = xc_domain_kill(xch, id);
+		g_message("domain %s: destroyed while it arrived%s", xd->name,
+			  r < 0 ? " (its VMM had ended)" : "");
+		xc_interface_close(xch);
+	}
+	return true;
+}
+
 static gpointer incoming_thread(gpointer data)
 {
 	struct xmig_in *in = data;
@@ -161,12 +224,22 @@ static gpointer incoming_thread(gpointer data)
 
 	close(in->lfd);
 	in->lfd = -1;
+	g_mutex_lock(&in->xd->job);
 	if (fd >= 0) {
-		g_mutex_lock(&in->xd->job);
 		r = receive(in, fd);
-		g_mutex_unlock(&in->xd->job);
 		close(fd);
 	}
+	/* Finish replaces this with the source's figures, which its cookie carries. */
+	if (r == 0)
+		xb_job_done(xb, in->xd, &(struct domain_job_info){
+			.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_MIGRATION_IN,
+			.elapsed_ms = (g_get_monotonic_time() - in->t0) / 1000,
+			.mem_total = in->def->memory_kib * 1024,
+		});
+	else
+		xb_job_failed(xb, in->xd, DOMAIN_JOB_OP_MIGRATION_IN, in->t0, false,
+			      in->err.message);
+	g_mutex_unlock(&in->xd->job);
 	if (r < 0)
 		g_message("incoming migration of %s failed: %s", in->name, in->err.message);
 	else
@@ -174,6 +247,7 @@ static gpointer incoming_thread(gpointer data)
 	g_mutex_lock(&xb->lock);
 	in->failed = r < 0;
 	in->xd->migrating_in = false;
+	in->xd->destroying = false;
 	if (r < 0 && in->added && in->xd->id < 0 && !in->xd->persistent && !in->xd->removed)
 		xb_remove(xb, in->xd);
 	g_mutex_unlock(&xb->lock);
@@ -270,6 +344,7 @@ static int xb_migrate_prepare(struct domain_backend *b, const struct domain_migr
 
 	in->xb = xb;
 	in->lfd = in->cancel_fd = -1;
+	in->t0 = g_get_monotonic_time();
 	memcpy(in->uuid, a->uuid, 16);
 	drop_stale(xb, a->uuid);
 	if (!(in->def = prepare_def(xb, a, err)) || prepare_claim(xb, in, err) < 0)
@@ -332,6 +407,17 @@ static int persist(struct xc_backend *xb, struct xmig_in *in, const char *xml, s
 	return xb->base.ops->define_xml(&xb->base, xml, 0, &s, err);
 }
 
+/* The source's statistics (perform's cookie) are this side's: libvirt's way. */
+static void job_done_in(struct xc_backend *xb, struct xdom *xd, const struct domain_job_info *src)
+{
+	struct domain_job_info j = *src;
+
+	j.type = DOMAIN_JOB_COMPLETED;
+	j.operation = DOMAIN_JOB_OP_MIGRATION_IN;
+	j.errmsg[0] = '\0';
+	xb_job_done(xb, xd, &j);
+}
+
 static int xb_migrate_finish(struct domain_backend *b, const struct domain_migrate_args *a,
 			     struct domain_summary *out, struct verr *err)
 {
@@ -356,7 +442,10 @@ static int xb_migrate_finish(struct domain_backend *b, const struct domain_migra
 		r = verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 			     "migration of domain '%s' did not arrive: %s", in->name,
 			     in->err.message[0] ? in->err.message : "cancelled by the source");
-	else if (a->flags & MIGRATE_PERSIST_DEST && persist(xb, in, a->persist_xml, err) < 0)
+	else if (a->stats)
+		job_done_in(xb, in->xd, a->stats);
+	if (!in->failed && a->flags & MIGRATE_PERSIST_DEST &&
+	    persist(xb, in, a->persist_xml, err) < 0)
 		g_warning("domain %s runs here but could not be made persistent: %s", in->name,
 			  err->message);
 	if (r == 0) {
@@ -378,10 +467,32 @@ static void set_migrating(struct xc_backend *xb, struct xdom *xd, bool on)
 	g_mutex_unlock(&xb->lock);
 }
 
+/* The statistics of a migration out that succeeded, begun at @t0, sending from @t1. */
+static void job_done_out(struct xc_backend *xb, struct xdom *xd, const xc_migrate_result *res,
+			 gint64 t0, gint64 t1)
+{
+	uint64_t mem;
+
+	g_mutex_lock(&xb->lock);
+	mem = xd->live ? xd->live->memory_kib * 1024 : 0;
+	g_mutex_unlock(&xb->lock);
+	xb_job_done(xb, xd, &(struct domain_job_info){
+		.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_MIGRATION_OUT,
+		.elapsed_ms = (g_get_monotonic_time() - t0) / 1000,
+		.has_setup = true, .setup_ms = (t1 - t0) / 1000,
+		.has_downtime = true, .downtime_ms = res->downtime_ns / 1000000,
+		.data_total = res->bytes, .data_processed = res->bytes,
+		.mem_total = mem, .mem_processed = res->pages * 4096,
+		.bps = res->total_ns ? res->bytes * 1000000000ull / res->total_ns : 0,
+		.iteration = res->rounds, .throttle = res->throttle,
+	});
+}
+
 static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct domain_migrate_args *a,
-		       int fd, struct verr *err)
+		       int fd, gint64 t0, bool *cancelled, struct verr *err)
 {
 	xc_migrate_params p = { .auto_converge = a->flags & MIGRATE_AUTO_CONVERGE };
+	gint64 t1 = g_get_monotonic_time();
 	xc_migrate_result res;
 	int r;
 
@@ -394,6 +505,7 @@ static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct doma
 	g_mutex_unlock(&xb->lock);
 	r = xc_domain_migrate_send(xd->xch, xd->ctl, fd, &p, &res);
 	set_migrating(xb, xd, false);
+	*cancelled = r == -ECANCELED;
 	if (r == -ECANCELED)
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"operation aborted: migration of domain '%s' was cancelled; it runs "
@@ -402,6 +514,7 @@ static int send_locked(struct xc_backend *xb, struct xdom *xd, const struct doma
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"migration of domain '%s' failed (it runs on here): %s", xd->name,
 				xc_last_error(xd->xch));
+	job_done_out(xb, xd, &res, t0, t1);
 	g_message("domain %s migrated: %" G_GUINT64_FORMAT " bytes in %u rounds, %"
 		  G_GUINT64_FORMAT " ms, downtime %" G_GUINT64_FORMAT " ms", xd->name, res.bytes,
 		  res.rounds, res.total_ns / 1000000, res.downtime_ns / 1000000);
@@ -413,6 +526,8 @@ static int xb_migrate_perform(struct domain_backend *b, const struct domain_migr
 {
 	struct xc_backend *xb = xb_of(b);
 	g_autoptr(xdom) xd = xb_find(xb, a->uuid, err);
+	gint64 t0 = g_get_monotonic_time();
+	bool cancelled = false;
 	int fd, r;
 
 	if (!xd)
@@ -421,12 +536,15 @@ static int xb_migrate_perform(struct domain_backend *b, const struct domain_migr
 	if ((r = xb_need_active(xd, err)) == 0 && xb_migrated_out(xb, xd))
 		r = verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
 			     "domain '%s' was migrated already", xd->name);
-	if (r == 0 && (fd = mig_connect(a->uri, CONNECT_TIMEOUT_MS, err)) < 0)
+	else if (r == 0 && (fd = mig_connect(a->uri, CONNECT_TIMEOUT_MS, err)) < 0)
 		r = -1;
-	if (r == 0) {
-		r = send_locked(xb, xd, a, fd, err);
+	else if (r == 0) {
+		r = send_locked(xb, xd, a, fd, t0, &cancelled, err);
 		close(fd);
 	}
+	/* A migration that began (the domain ran and was not sent yet) and failed. */
+	if (r < 0 && xd->ctl && !xb_migrated_out(xb, xd))
+		xb_job_failed(xb, xd, DOMAIN_JOB_OP_MIGRATION_OUT, t0, cancelled, err->message);
 	if (r == 0) {
 		g_mutex_lock(&xb->lock);
 		xd->migrated_out = true;

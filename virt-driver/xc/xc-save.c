@@ -189,8 +189,10 @@ static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 		       unsigned int flags, struct verr *err)
 {
 	g_autofree char *xml = NULL;
+	gint64 t0 = g_get_monotonic_time();
 	xc_save_result res;
 	autofd int fd = -1;
+	uint64_t mem;
 	bool paused;
 	int r;
 
@@ -199,6 +201,7 @@ static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 	g_mutex_lock(&xb->lock);
 	xml = domus_domain_def_format(xd->live, 0);
 	paused = xd->state == DOMAIN_PAUSED;
+	mem = xd->live->memory_kib * 1024;
 	g_mutex_unlock(&xb->lock);
 	if (!(flags & (VIR_DOMAIN_SAVE_RUNNING | VIR_DOMAIN_SAVE_PAUSED)))
 		flags |= paused ? VIR_DOMAIN_SAVE_PAUSED : VIR_DOMAIN_SAVE_RUNNING;
@@ -216,12 +219,22 @@ static int save_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
 			g_unlink(path);
 		/* Cancelled by domjobabort (the guest runs on) or by a destroy (it is gone). */
 		if (r == -ECANCELED)
-			return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
-					"operation aborted: the save of domain '%s' was cancelled%s",
-					xd->name, vmm_lives(xd) ? "; it runs on" :
-					" and the domain destroyed");
-		return verr_from_xc(err, xd->xch, r, "cannot save the domain");
+			verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
+				 "operation aborted: the save of domain '%s' was cancelled%s",
+				 xd->name, vmm_lives(xd) ? "; it runs on" :
+				 " and the domain destroyed");
+		else
+			verr_from_xc(err, xd->xch, r, "cannot save the domain");
+		xb_job_failed(xb, xd, DOMAIN_JOB_OP_SAVE, t0, r == -ECANCELED, err->message);
+		return -1;
 	}
+	xb_job_done(xb, xd, &(struct domain_job_info){
+		.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_SAVE,
+		.elapsed_ms = (g_get_monotonic_time() - t0) / 1000,
+		.data_total = res.bytes, .data_processed = res.bytes,
+		.mem_total = mem, .mem_processed = res.pages * 4096,
+		.has_downtime = true, .downtime_ms = res.paused_ns / 1000000,
+	});
 	r = append_trailer(fd, res.bytes, xml, flags);
 	xb_stopped(xb, xd, DOMAIN_SHUTOFF, OFF_SAVED, false);
 	xb_emit(xb, xd, EV_STOPPED, ST_STOPPED_SAVED);
@@ -291,8 +304,10 @@ static int xb_managed_save(struct domain_backend *b, const uint8_t *uuid, unsign
  * restore_path set, so pinning, taps and the watcher are the same.
  */
 static int restore_locked(struct xc_backend *xb, struct xdom *xd, const char *path,
-			  const struct domus_domain_def *def, bool paused, struct verr *err)
+			  const struct save_trailer *t, const struct domus_domain_def *def,
+			  bool paused, struct verr *err)
 {
+	gint64 t0 = g_get_monotonic_time();
 	int r;
 
 	if (xd->id > 0)
@@ -301,7 +316,18 @@ static int restore_locked(struct xc_backend *xb, struct xdom *xd, const char *pa
 	xd->restore_path = path;
 	r = xb_start_and_watch(xb, xd, def, paused, err);
 	xd->restore_path = NULL;
-	return r;
+	if (r < 0) {
+		xb_job_failed(xb, xd, DOMAIN_JOB_OP_RESTORE, t0, false, err->message);
+		return r;
+	}
+	/* Until the guest may run: with a lazy restore memory still comes in afterwards. */
+	xb_job_done(xb, xd, &(struct domain_job_info){
+		.type = DOMAIN_JOB_COMPLETED, .operation = DOMAIN_JOB_OP_RESTORE,
+		.elapsed_ms = (g_get_monotonic_time() - t0) / 1000,
+		.data_total = t->stream_len, .data_processed = t->stream_len,
+		.mem_total = def->memory_kib * 1024,
+	});
+	return 0;
 }
 
 /* The domain of a restored image: the one with its UUID, or a new transient one. */
@@ -357,7 +383,7 @@ static int xb_restore(struct domain_backend *b, const char *path, unsigned int f
 	paused = flags & VIR_DOMAIN_SAVE_PAUSED ||
 		 (!(flags & VIR_DOMAIN_SAVE_RUNNING) && t.flags & VIR_DOMAIN_SAVE_PAUSED);
 	g_mutex_lock(&xd->job);
-	r = restore_locked(xb, xd, path, def, paused, err);
+	r = restore_locked(xb, xd, path, &t, def, paused, err);
 	g_mutex_unlock(&xd->job);
 	if (r < 0 && added) {
 		g_mutex_lock(&xb->lock);
@@ -383,7 +409,8 @@ int xb_start_managed(struct xc_backend *xb, struct xdom *xd, const struct domus_
 	if (memcmp(saved->uuid, def->uuid, 16))
 		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
 				"the managed save image %s belongs to another domain", path);
-	r = restore_locked(xb, xd, path, saved, paused || t.flags & VIR_DOMAIN_SAVE_PAUSED, err);
+	r = restore_locked(xb, xd, path, &t, saved, paused || t.flags & VIR_DOMAIN_SAVE_PAUSED,
+			   err);
 	if (r == 0) {
 		g_unlink(path);	/* libvirt's rule: the image is consumed by the start */
 		set_managed(xb, xd, false);
@@ -471,76 +498,6 @@ int xb_open_second(struct xc_backend *xb, struct xdom *xd, xc_interface **xch, x
 	return 0;
 }
 
-static int xb_job_info(struct domain_backend *b, const uint8_t *uuid, struct domain_job_info *out,
-		       struct verr *err)
-{
-	struct xc_backend *xb = xb_of(b);
-	g_autoptr(xdom) xd = NULL;
-	xc_interface *xch;
-	xc_domain *dom;
-	xc_job_info j;
-	int r;
-
-	memset(out, 0, sizeof(*out));
-	if (!(xd = xb_find(xb, uuid, err)))
-		return -1;
-	/*
-	 * No job (VIR_DOMAIN_JOB_NONE) when the domain is not running, or when its VMM cannot
-	 * be reached: a save that just ended takes its VMM with it, before the saving thread
-	 * has marked the domain stopped. Whatever else is wrong with an unreachable VMM, it
-	 * runs no job (xb_open_second() reads the id under the lock).
-	 */
-	if (xb_open_second(xb, xd, &xch, &dom, err) < 0) {
-		g_debug("job info of %s: %s", xd->name, err->message);
-		memset(err, 0, sizeof(*err));
-		return 0;
-	}
-	r = xc_domain_get_job(xch, dom, &j);
-	xc_domain_close(xch, dom);
-	xc_interface_close(xch);
-	if (r < 0 || j.phase == XC_JOB_NONE || j.phase >= XC_JOB_COMPLETED)
-		return 0;
-	out->type = 2;	/* VIR_DOMAIN_JOB_UNBOUNDED */
-	out->elapsed_ms = j.elapsed_ns / 1000000;
-	out->mem_total = j.pages_total * 4096;
-	out->mem_processed = j.pages_sent * 4096;
-	out->mem_remaining = j.pages_remaining * 4096;
-	out->data_total = out->mem_total;
-	out->data_processed = j.bytes;
-	out->data_remaining = out->mem_remaining;
-	out->operation = j.kind == XC_JOB_KIND_MIGRATE ? 5 : 2;
-	out->dirty_rate = j.dirty_rate;
-	out->iteration = j.rounds;
-	out->bps = j.elapsed_ns ? j.bytes * 1000000000ull / j.elapsed_ns : 0;
-	out->throttle = j.throttle;
-	return 0;
-}
-
-static int xb_abort_job(struct domain_backend *b, const uint8_t *uuid, struct verr *err)
-{
-	struct xc_backend *xb = xb_of(b);
-	g_autoptr(xdom) xd = NULL;
-	xc_interface *xch;
-	xc_domain *dom;
-	int r;
-
-	if (!(xd = xb_find(xb, uuid, err)) || xb_open_second(xb, xd, &xch, &dom, err) < 0)
-		return -1;
-	r = xc_domain_abort_job(xch, dom);
-	xc_domain_close(xch, dom);
-	xc_interface_close(xch);
-	if (r == -ENOENT)
-		return verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
-				"no job is active on the domain");
-	if (r == -EALREADY)
-		return verr_set(err, VERR_OPERATION_INVALID, VERR_FROM_DOMAIN,
-				"the job is past the point where it can be aborted");
-	if (r < 0)
-		return verr_set(err, VERR_OPERATION_FAILED, VERR_FROM_DOMAIN,
-				"cannot abort the job: %s", g_strerror(-r));
-	return 0;
-}
-
 void xb_save_ops(struct domain_backend_ops *ops)
 {
 	ops->save = xb_save;
@@ -548,6 +505,4 @@ void xb_save_ops(struct domain_backend_ops *ops)
 	ops->managed_save = xb_managed_save;
 	ops->managed_save_remove = xb_managed_save_remove;
 	ops->save_image_xml = xb_save_image_xml;
-	ops->job_info = xb_job_info;
-	ops->abort_job = xb_abort_job;
 }

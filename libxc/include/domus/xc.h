@@ -214,6 +214,16 @@ int xc_domain_create(xc_interface *xch, const xc_build_config *cfg, xc_domain **
 int xc_domain_open(xc_interface *xch, uint32_t domid, xc_domain **ret_dom);
 
 /*
+ * xc_domain_kill() - end domain @domid's VMM at once (SIGKILL), without talking to it: for
+ * a VMM that does not answer yet, an incoming migration that has not arrived. The
+ * registry entry and the resources stay for the handle that created it, whose
+ * xc_domain_wait_running() then reports the end (-EIO) and cleans up; any other domain is
+ * cleaned up by xc_domain_destroy() as after a crash. Return: 0; -ESRCH no such domain, or
+ * it has ended.
+ */
+int xc_domain_kill(xc_interface *xch, uint32_t domid);
+
+/*
  * xc_domain_lookup() - a domain's domid from what a user typed: a domid, a name or a UUID
  * (as xm and virsh accept), tried in the order domid, UUID, name as virsh does (a domain
  * may be named "4"). Return: 0; -ESRCH if nothing matches.
@@ -464,6 +474,20 @@ typedef struct xc_migrate_result {
 	uint64_t bytes, pages, total_ns, downtime_ns;
 	uint32_t rounds, final_pages, throttle;
 } xc_migrate_result;
+
+/*
+ * A migration's TCP connection (the socket given to xc_domain_migrate_send() and an
+ * incoming domain's incoming_fd) gets keepalive probes after XC_MIGRATE_KEEPIDLE_S of
+ * silence and is given up (ETIMEDOUT) once what it sent has gone unacknowledged for
+ * XC_MIGRATE_DEAD_PEER_MS: a cut link or a dead host fails the migration in about that
+ * long, while a slow link that still carries data does not (docs/savestate.md).
+ */
+#define XC_MIGRATE_DEAD_PEER_MS		10000
+#define XC_MIGRATE_KEEPIDLE_S		2
+
+/* Those settings on @fd, done by libxc itself for the sockets above; for a manager's own
+ * connections of a migration (virtdomusd's to the other daemon). Not TCP: nothing, 0. */
+int xc_migrate_socket_tune(int fd);
 
 /*
  * xc_domain_migrate_send() - live-migrate the domain over @fd, a connected stream socket to
