@@ -6,10 +6,13 @@
 The set-up of quick-test.py (e2elib.py: private sockets, python3-libvirt, a tiny ELF test
 guest on the host's /dev/kvm). The guest is tests/kvm's console guest: it prints "console
 ready" on COM1 and echoes what it receives. virt-install runs unmodified with
---connect domus+unix:///system?socket=…: --print-xml and --dry-run create nothing; a direct
-kernel boot with an existing disk creates a persistent domain that runs, whose XML has
-what was asked and whose console shows the guest's output; invocations Domus cannot honour
-fail with virtdomusd's error naming the construct, and leave nothing behind.
+--connect domus+unix:///system?socket=…: --print-xml and --dry-run create no domain; the
+typical direct kernel boot with an existing disk (--disk path=FILE) makes virt-install
+define a dir storage pool for the image's directory (virt-install 4.1 resolves every path
+through the storage API) and creates a persistent domain that runs, whose XML has what was
+asked and whose console shows the guest's output; invocations Domus cannot honour fail with
+virtdomusd's error naming the construct and leave nothing behind; the pool survives a
+daemon restart (autostart).
 """
 import os
 import shutil
@@ -20,6 +23,7 @@ import xml.etree.ElementTree as ET
 sys.dont_write_bytecode = True  # nothing written into the source tree
 from e2elib import E, args, cleanup, connect, expect_event, fail, libvirt, ok, skip, \
     start_daemon, until, uri, work  # noqa: E402
+import e2elib  # noqa: E402
 
 VIRT_INSTALL = shutil.which("virt-install")
 if not VIRT_INSTALL:
@@ -27,7 +31,7 @@ if not VIRT_INSTALL:
 
 
 def image(name, mib=16):
-    path = f"{work}/{name}.img"
+    path = f"{work}/images/{name}.img"
     with open(path, "wb") as f:
         f.truncate(mib << 20)
     return path
@@ -104,23 +108,41 @@ conn = connect()
 initrd = f"{work}/initrd.img"
 with open(initrd, "w") as f:
     f.write("not a real initramfs: the test guest ignores it\n")
-print("1..5")
+os.makedirs(f"{work}/images")
+print("1..7")
+
+
+def pools():
+    return sorted((p.name(), p.isActive(), p.autostart(), ET.fromstring(p.XMLDesc(0)).findtext(
+        "target/path")) for p in conn.listAllStoragePools())
+
 
 disk1 = image("vi1")
-out, _ = virt_install(*common("vi1", f"source.file={disk1},type=file,bus=virtio",
-                              net="bridge=br0,model=virtio"), "--print-xml")
+out, _ = virt_install(*common("vi1", f"path={disk1},bus=virtio", net="bridge=br0,model=virtio"),
+                      "--print-xml")
 x = check_xml(out, disk1, "--print-xml")
 nics = [(n.get("type"), n.find("source").get("bridge"), n.find("model").get("type"))
         for n in x.findall("devices/interface")]
 if nics != [("bridge", "br0", "virtio")]:
     fail(f"--print-xml interfaces: {nics}")
-_, err = virt_install(*common("vi1", f"source.file={disk1},type=file,bus=virtio"), "--dry-run")
+# Without the storage API: the disk given as its XML source.
+virt_install(*common("vi1", f"source.file={disk1},type=file,bus=virtio"), "--dry-run")
 if conn.listAllDomains():
     fail(f"--print-xml/--dry-run left domains: {[d.name() for d in conn.listAllDomains()]}")
 ok("virt-install --print-xml (memory, vCPUs, kernel, initrd, cmdline, disk, bridge) and "
-   "--dry-run: nothing created")
+   "--dry-run: no domain created")
 
-virt_install(*common("vi1", f"source.file={disk1},type=file,bus=virtio"))
+# virt-install resolves --disk path= through the storage API: a dir pool for the directory.
+if pools() != [("images", 1, 1, f"{work}/images")]:
+    fail(f"storage pools after virt-install --disk path=: {pools()}")
+vol = conn.storageVolLookupByPath(disk1)
+if (vol.name(), vol.key(), vol.info()[:2], vol.storagePoolLookupByVolume().name()) != (
+        "vi1.img", disk1, [0, 16 << 20], "images"):
+    fail(f"volume {vol.name()} {vol.key()} {vol.info()}")
+ok("--disk path=: virt-install defined and started an autostart dir pool for the image's "
+   "directory; the image is its volume (lookup by path, info, pool)")
+
+virt_install(*common("vi1", f"path={disk1},bus=virtio"))
 expect_event("vi1", E.VIR_DOMAIN_EVENT_DEFINED, E.VIR_DOMAIN_EVENT_DEFINED_ADDED)
 expect_event("vi1", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
 dom = conn.lookupByName("vi1")
@@ -138,35 +160,43 @@ ok("the guest's console output through the console stream, input echoed")
 
 # What Domus cannot give is refused by virtdomusd, by name, and nothing is left defined.
 disk2 = image("vi2")
-for extra, text in [
-        (["--network", "bridge=br0"],   # virt-install's default NIC for non-QEMU URIs
+for opt, val, text in [
+        ("--network", "bridge=br0",   # virt-install's default NIC for non-QEMU URIs
          "unsupported value 'e1000' of attribute 'type' of <model>"),
-        (["--graphics", "vnc"], "unsupported element <input>"),
-        (["--disk", f"source.file={disk2},type=file,bus=sata"],
-         "invalid value 'sda' of attribute 'dev' of <target>")]:
-    a = common("vi2", f"source.file={disk2},type=file,bus=virtio")
-    if extra[0] == "--disk":
-        a[a.index("--disk") + 1] = extra[1]
-        extra = extra[2:]
-    else:
-        a[a.index(extra[0]) + 1] = extra[1]
-        extra = []
-    _, err = virt_install(*a, *extra, expect_ok=False)
+        ("--graphics", "vnc", "unsupported element <input>"),
+        ("--disk", f"path={disk2},bus=sata", "invalid value 'sda' of attribute 'dev' of <target>"),
+        ("--disk", f"path={work}/nodir/x.img,bus=virtio",
+         f"cannot open directory '{work}/nodir' of storage pool 'nodir'"),
+        ("--name", "vi1", "Guest name 'vi1' is already in use")]:
+    a = common("vi2", f"path={disk2},bus=virtio")
+    a[a.index(opt) + 1] = val
+    _, err = virt_install(*a, expect_ok=False)
     if text not in err:
-        fail(f"virt-install {extra}: no '{text}' in: {err.strip()}")
+        fail(f"virt-install {opt} {val}: no '{text}' in: {err.strip()}")
     if [d.name() for d in conn.listAllDomains()] != ["vi1"]:
         fail(f"a refused virt-install left domains: {[d.name() for d in conn.listAllDomains()]}")
-_, err = virt_install(*common("vi1", f"source.file={disk2},type=file,bus=virtio"),
-                      expect_ok=False)
-if "Guest name 'vi1' is already in use" not in err:
-    fail(f"a second vi1: {err.strip()}")
+if pools() != [("images", 1, 1, f"{work}/images")]:
+    fail(f"storage pools after the refusals: {pools()}")
 ok("refused: the e1000 NIC virt-install picks without model=virtio, VNC graphics, a SATA "
-   "disk, a name in use; errors name the construct, nothing left defined")
+   "disk, a missing directory, a name in use; errors name the construct, nothing left defined")
 
+e2elib.daemon.kill()
+e2elib.daemon.wait()
+start_daemon()
+conn = connect()
+if pools() != [("images", 1, 1, f"{work}/images")] or sorted(
+        conn.storagePoolLookupByName("images").listVolumes()) != ["vi1.img", "vi2.img"]:
+    fail(f"after the daemon's restart: {pools()}")
+ok("daemon restarted: the autostart pool is active again with its volumes")
+
+dom = conn.lookupByName("vi1")
 dom.destroy()
 expect_event("vi1", E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)
 dom.undefine()
-if conn.listAllDomains():
-    fail("domains left")
-ok("destroy, undefine")
+pool = conn.storagePoolLookupByName("images")
+pool.destroy()
+pool.undefine()
+if conn.listAllDomains() or conn.listAllStoragePools():
+    fail("domains or pools left")
+ok("destroy, undefine; the pool destroyed and undefined")
 cleanup()
