@@ -49,6 +49,7 @@ for bad, code, text in [
          E.VIR_ERR_CONFIG_UNSUPPORTED, "unsupported element <permissions>"),
         (pool_xml("p", "relative/dir"), E.VIR_ERR_XML_ERROR, "needs an absolute <target><path>"),
         (pool_xml("a/b", pdir), E.VIR_ERR_XML_ERROR, "invalid storage pool name 'a/b'"),
+        (pool_xml(".p", pdir), E.VIR_ERR_XML_ERROR, "invalid storage pool name '.p'"),
         ("<pool type='dir'><name>p</name>", E.VIR_ERR_XML_ERROR, "malformed storage pool XML"),
         ("<domain/>", E.VIR_ERR_XML_ERROR, "expected <pool>, not <domain>")]:
     expect_error(code, conn.storagePoolDefineXML, bad, 0, text=text)

@@ -46,10 +46,13 @@ static char *text_of(const xmlNode *n, const char *origin, struct verr *err)
 	return s;
 }
 
+/* The name is also a file name: <name>.xml. */
 static bool valid_name(const char *name)
 {
-	return *name && *name != '.' && strlen(name) <= 200 && !strchr(name, '/') &&
-	       g_utf8_validate(name, -1, NULL) && !strpbrk(name, "\n\r\t");
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || *c == '/')
+			return false;
+	return *name && *name != '.' && strlen(name) <= 200 && g_utf8_validate(name, -1, NULL);
 }
 
 static int parse_target(const xmlNode *t, struct spool *p, const char *origin, struct verr *err)
