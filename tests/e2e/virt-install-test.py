@@ -10,12 +10,15 @@ ready" on COM1 and echoes what it receives. virt-install runs unmodified with
 typical direct kernel boot with an existing disk (--disk path=FILE) makes virt-install
 define a dir storage pool for the image's directory (virt-install 4.1 resolves every path
 through the storage API) and creates a persistent domain that runs, whose XML has what was
-asked and whose console shows the guest's output; invocations Domus cannot honour fail with
+asked and whose console shows the guest's output (also through virt-install's own
+autoconsole, virsh console under script(1)); invocations Domus cannot honour fail with
 virtdomusd's error naming the construct and leave nothing behind; the pool survives a
 daemon restart (autostart).
 """
 import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -109,7 +112,7 @@ initrd = f"{work}/initrd.img"
 with open(initrd, "w") as f:
     f.write("not a real initramfs: the test guest ignores it\n")
 os.makedirs(f"{work}/images")
-print("1..7")
+print("1..8")
 
 
 def pools():
@@ -158,6 +161,32 @@ ok("virt-install --import with direct kernel boot: a persistent domain, running 
 console_session(dom)
 ok("the guest's console output through the console stream, input echoed")
 
+# Without --noautoconsole virt-install runs virsh console, which needs a terminal: script(1).
+cmd = [VIRT_INSTALL, "--connect", uri, *common("vi3", f"path={image('vi3')},bus=virtio")]
+cmd.remove("--noautoconsole")
+auto = subprocess.Popen(["script", "-qec", " ".join(shlex.quote(c) for c in cmd), "/dev/null"],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                        start_new_session=True, env=dict(os.environ, HOME=work))
+seen = b""
+os.set_blocking(auto.stdout.fileno(), False)
+
+
+def autoconsole_shows_guest():
+    global seen
+    seen += auto.stdout.read() or b""
+    return b"Connected to domain 'vi3'" in seen and b"console ready" in seen
+
+
+try:
+    until(autoconsole_shows_guest, 30, f"the guest on virt-install's console (got {seen!r})")
+finally:
+    os.killpg(auto.pid, signal.SIGKILL)
+    auto.wait()
+expect_event("vi3", E.VIR_DOMAIN_EVENT_STARTED, E.VIR_DOMAIN_EVENT_STARTED_BOOTED)
+conn.lookupByName("vi3").destroy()
+conn.lookupByName("vi3").undefine()
+ok("without --noautoconsole virt-install attaches virsh console: the guest's banner shows")
+
 # What Domus cannot give is refused by virtdomusd, by name, and nothing is left defined.
 disk2 = image("vi2")
 for opt, val, text in [
@@ -185,7 +214,7 @@ e2elib.daemon.wait()
 start_daemon()
 conn = connect()
 if pools() != [("images", 1, 1, f"{work}/images")] or sorted(
-        conn.storagePoolLookupByName("images").listVolumes()) != ["vi1.img", "vi2.img"]:
+        conn.storagePoolLookupByName("images").listVolumes()) != ["vi1.img", "vi2.img", "vi3.img"]:
     fail(f"after the daemon's restart: {pools()}")
 ok("daemon restarted: the autostart pool is active again with its volumes")
 
