@@ -31,8 +31,8 @@ struct spool *sp_find_uuid(struct storage_pools *sp, const uint8_t uuid[16], str
 /* ... and it must be active (VIR_ERR_OPERATION_INVALID otherwise). */
 struct spool *sp_find_active(struct storage_pools *sp, const uint8_t uuid[16], struct verr *err);
 
-/* Parse a <pool> definition (type 'dir' only); a missing UUID is generated. @line names
- * where it came from in messages ("" for a client's XML). */
+/* Parse a <pool> definition (type 'dir' only); a missing UUID is generated. @origin starts
+ * the error messages ("<file>: " for a stored definition, "" for a client's XML). */
 struct spool *spx_parse(const char *xml, const char *origin, struct verr *err);
 /* @sizes: capacity, allocation, available (bytes), or NULL to leave them out. */
 char *spx_format_pool(const struct spool *p, const uint64_t *sizes);
