@@ -27,8 +27,8 @@ from e2elib import E, cleanup, connect, expect_error, expect_event, fail, libvir
 
 VIRT_MANAGER = shutil.which("virt-manager")
 XVFB_RUN = shutil.which("xvfb-run")
-if not VIRT_MANAGER or not XVFB_RUN:
-    skip("no virt-manager or no xvfb-run (Debian packages virt-manager, xvfb)")
+if not VIRT_MANAGER or not XVFB_RUN or not shutil.which("xauth"):
+    skip("no virt-manager, xvfb-run or xauth (Debian packages virt-manager, xvfb, xauth)")
 
 libvirt.registerErrorHandler(lambda *a: None, None)   # errors are checked, not printed
 start_daemon()
