@@ -11,7 +11,7 @@ DOMUS_PACKAGES=(
 	acpica-tools hyperfine time procps python3
 	libglib2.0-dev libglib2.0-dev-bin libxml2-dev libxml2-utils libvirt-dev libvirt0
 	dbus python3-dbus python3-gi python3-pytest python3-libvirt libvirt-daemon
-	xvfb dunst imagemagick
+	xvfb xauth dunst imagemagick virtinst virt-manager
 	libtirpc-dev rpcsvc-proto systemd libvirt-clients
 	iproute2 e2fsprogs libseccomp-dev
 )

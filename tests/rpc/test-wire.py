@@ -91,7 +91,7 @@ def unknown_program_and_procedures():
     expect_error(*r.call(-5), 39, 7, "unknown procedure: -5")
     expect_error(*r.call(53, xdr_string("x")), 3, 20,
                  "this function is not supported by the connection driver: virDomainCoreDump")
-    expect_error(*r.call(281), 3, 0, "virConnectListAllStoragePools")
+    expect_error(*r.call(52), 3, 0, "virConnectNumOfNetworks")
     hdr, body = r.call(GET_TYPE)
     assert hdr[5] == OK
     r.close()

@@ -21,6 +21,8 @@
 #include "listen.h"
 #include "backend-xc.h"
 #include "remote/remote.h"
+#include "conf/domain_store.h"
+#include "storage/pool.h"
 
 struct options {
 	gboolean version, verbose, session, system, listen;
@@ -275,6 +277,7 @@ static void cleanup(struct daemon *dm)
 	if (dm->d.pool)
 		remote_shutdown(&dm->d);
 	domain_backend_free(dm->d.backend);
+	storage_pools_free(dm->d.storage);
 	if (dm->sock_rw)
 		g_unlink(dm->sock_rw);
 	if (dm->sock_ro)
@@ -309,12 +312,22 @@ static bool create_backend(struct daemon *dm, const struct domain_event_sink *si
 		.migration_port_max = dm->cfg.migration_port_max,
 	};
 
+	g_autofree char *domain_dir = NULL;
+	g_autofree char *pool_dir = NULL;
+
 	if (!strcmp(dm->cfg.backend, "none")) {
 		dm->d.backend = domain_backend_none_new(sink);
-		return true;
+		return true;	/* and no storage pools: the protocol alone */
 	}
 	dm->d.backend = domain_backend_xc_new(sink, &xcfg, error);
-	return dm->d.backend != NULL;
+	if (!dm->d.backend)
+		return false;
+	/* Dir storage pools beside the domains: <domain_dir>/storage/ */
+	domain_dir = dm->cfg.domain_dir ? g_strdup(dm->cfg.domain_dir) :
+		     domus_domain_store_default_dir(!dm->d.session);
+	pool_dir = g_build_filename(domain_dir, "storage", NULL);
+	dm->d.storage = storage_pools_open(pool_dir, error);
+	return dm->d.storage != NULL;
 }
 
 static int run(struct daemon *dm, const struct options *o)

@@ -232,6 +232,7 @@ void remote_init(struct virtd *d)
 	index_table(&remote_procs_event);
 	index_table(&remote_procs_save);
 	index_table(&remote_procs_migrate);
+	index_table(&remote_procs_storage);
 	d->pool = g_thread_pool_new(worker_run, d, d->cfg.max_workers, FALSE, NULL);
 	d->prio_pool = g_thread_pool_new(worker_run, d, d->cfg.prio_workers, FALSE, NULL);
 }

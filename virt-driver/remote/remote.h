@@ -35,10 +35,13 @@ struct virtd_config {
 	char *emulator;			/* domus-vmm, for the capabilities XML */
 };
 
+struct storage_pools;
+
 struct virtd {
 	GMainContext *ctx;
 	struct rpc_server *srv;
 	struct domain_backend *backend;
+	struct storage_pools *storage;	/* dir pools (storage/pool.h); NULL: not supported */
 	GThreadPool *pool;		/* calls that may block */
 	GThreadPool *prio_pool;		/* PROC_FAST calls: never stuck behind slow ones */
 	struct virtd_config cfg;
@@ -96,6 +99,7 @@ extern const struct remote_proc_table remote_procs_tuning;
 extern const struct remote_proc_table remote_procs_event;
 extern const struct remote_proc_table remote_procs_save;
 extern const struct remote_proc_table remote_procs_migrate;
+extern const struct remote_proc_table remote_procs_storage;
 
 /* proc-tuning.c: backend params → wire (strings copied; free with the reply). */
 rp_typed_param *remote_params_to_wire(const struct domain_param *p, size_t n);

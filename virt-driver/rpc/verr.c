@@ -20,6 +20,8 @@ static const char *verr_prefix(int code)
 	case VERR_DOM_EXIST: return "operation failed";
 	case VERR_OPERATION_DENIED: return "operation forbidden";
 	case VERR_NO_DOMAIN: return "Domain not found";
+	case VERR_NO_STORAGE_POOL: return "Storage pool not found";
+	case VERR_NO_STORAGE_VOL: return "Storage volume not found";
 	case VERR_OPERATION_INVALID: return "Requested operation is not valid";
 	case VERR_CONFIG_UNSUPPORTED: return "unsupported configuration";
 	case VERR_OPERATION_TIMEOUT: return "Timed out during operation";
