@@ -222,6 +222,9 @@ enum domain_migrate_limit { DOMAIN_MIGRATE_DOWNTIME_MS, DOMAIN_MIGRATE_SPEED_MIB
 struct domain_event_sink {
 	void (*lifecycle)(void *opaque, const struct domain_summary *dom, int event, int detail);
 	void (*reboot)(void *opaque, const struct domain_summary *dom);
+	/* A save, restore or migration finished well: its statistics (optional). */
+	void (*job_completed)(void *opaque, const struct domain_summary *dom,
+			      const struct domain_job_info *job);
 	void *opaque;
 };
 

@@ -269,6 +269,10 @@ ok("stock virsh: save, restore, domstate --reason; a foreign file refused")
 
 # virsh domjobinfo --completed: the last finished job, kept per domain even once the save
 # ended the domain, forgotten after one read unless --keep-completed (libvirt's rule).
+# libvirt's JOB_COMPLETED event carries the same statistics.
+jobs_done = []
+c2.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+                          lambda c, d, params, o: jobs_done.append((d.name(), params)), None)
 virsh("save", "s1", f"{work}/c.save")
 info = virsh("domjobinfo", "s1", "--completed", "--keep-completed")
 stats = c2.lookupByName("s1").jobStats(E.VIR_DOMAIN_JOB_STATS_COMPLETED |
@@ -282,6 +286,12 @@ if stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or stats.get("success") is no
         stats.get("memory_total") != 32 << 20 or not stats.get("memory_processed") or \
         "time_elapsed" not in stats:
     fail(f"completed-job statistics of a save ({size} byte image): {stats}")
+until(lambda: jobs_done, 20, "the JOB_COMPLETED event of the save")
+name, params = jobs_done.pop(0)
+if name != "s1" or params.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_SAVE or \
+        params.get("data_processed") != stats.get("data_processed") or \
+        params.get("success") is not True:
+    fail(f"JOB_COMPLETED event of the save: {name} {params}, the job's statistics {stats}")
 virsh("domjobinfo", "s1", "--completed")
 info = virsh("domjobinfo", "s1", "--completed")
 if "None" not in info:
@@ -292,11 +302,15 @@ if stats.get("type") != E.VIR_DOMAIN_JOB_COMPLETED or \
         stats.get("operation") != E.VIR_DOMAIN_JOB_OPERATION_RESTORE or \
         not 0 < stats.get("data_processed", 0) < size:
     fail(f"completed-job statistics of a restore: {stats}")
+until(lambda: jobs_done, 20, "the JOB_COMPLETED event of the restore")
+if jobs_done[0][1].get("operation") != E.VIR_DOMAIN_JOB_OPERATION_RESTORE:
+    fail(f"JOB_COMPLETED event of the restore: {jobs_done}")
 r = subprocess.run(["virsh", "-c", uri, "domjobinfo", "s1", "--keep-completed"],
                    capture_output=True, text=True, timeout=60)
 if r.returncode == 0:
     fail("virsh domjobinfo --keep-completed without --completed was taken")
-ok("virsh domjobinfo --completed: the save's, kept with --keep-completed, forgotten after a "
+ok("JOB_COMPLETED events of the save and the restore; "
+   "virsh domjobinfo --completed: the save's, kept with --keep-completed, forgotten after a "
    f"plain read; the restore's ({stats.get('time_elapsed')} ms); --keep-completed alone "
    "refused")
 

@@ -2,7 +2,8 @@
 /*
  * Event delivery of the remote program: the daemon's own dispatch and procedure tables
  * with the empty backend, in-process, on a real socket. The test plays the backend's part
- * by calling the event sink (remote_event_lifecycle / _reboot) from its own thread, as a
+ * by calling the event sink (remote_event_lifecycle / _reboot / _job_completed) from its own
+ * thread, as a
  * backend would, and checks which callback-style messages a raw client gets.
  */
 #include <string.h>
@@ -146,10 +147,59 @@ static void test_delivery(void)
 	close(b);
 }
 
+static const rp_typed_param *find_param(const rp_event_job_completed_msg *m, const char *f)
+{
+	for (u_int i = 0; i < m->params.params_len; i++)
+		if (!strcmp(m->params.params_val[i].field, f))
+			return &m->params.params_val[i];
+	g_error("no typed param %s in the JOB_COMPLETED event", f);
+}
+
+/* JOB_COMPLETED (21): the finished job's statistics as typed params, what virsh shows. */
+static void test_job_completed(void)
+{
+	struct domain_job_info job = { .type = DOMAIN_JOB_COMPLETED, .elapsed_ms = 1234,
+				       .operation = DOMAIN_JOB_OP_SAVE, .data_total = 1 << 20,
+				       .data_processed = 1 << 20, .bps = 4096 };
+	struct domain_summary d1 = dom(uuid1, "vm-one");
+	rp_event_job_completed_msg m = { 0 };
+	int fd = test_connect(&ts), cb;
+	g_autofree uint8_t *p = NULL;
+	rp_header h;
+	size_t n;
+	XDR x;
+
+	open_conn(fd);
+	cb = register_event(fd, 10, 21, NULL);
+	remote_event_job_completed(&d, &d1, &job);
+	p = test_recv(fd, &h, &n);
+	g_assert_cmpint(h.type, ==, RP_MESSAGE);
+	g_assert_cmpint(h.proc, ==, RP_PROC_DOMAIN_EVENT_CALLBACK_JOB_COMPLETED);
+	xdrmem_create(&x, (char *)p, n, XDR_DECODE);
+	g_assert_true(xdr_rp_event_job_completed_msg(&x, &m));
+	g_assert_cmpuint(xdr_getpos(&x), ==, n);
+	xdr_destroy(&x);
+	g_assert_cmpint(m.callbackID, ==, cb);
+	g_assert_cmpstr(m.dom.name, ==, "vm-one");
+	g_assert_cmpint(find_param(&m, "operation")->value.rp_typed_param_value_u.i, ==,
+			DOMAIN_JOB_OP_SAVE);
+	g_assert_cmpuint(find_param(&m, "time_elapsed")->value.rp_typed_param_value_u.ul, ==,
+			 1234);
+	g_assert_cmpuint(find_param(&m, "data_processed")->value.rp_typed_param_value_u.ul, ==,
+			 1 << 20);
+	g_assert_true(find_param(&m, "success")->value.rp_typed_param_value_u.b);
+	xdr_free((xdrproc_t)xdr_rp_event_job_completed_msg, (char *)&m);
+	expect_nothing_more(fd, 20);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct rpc_server_config cfg = { .max_clients = 10, .max_queued_out = 64 << 20 };
-	struct domain_event_sink sink = { remote_event_lifecycle, remote_event_reboot, &d };
+	struct domain_event_sink sink = { .lifecycle = remote_event_lifecycle,
+					  .reboot = remote_event_reboot,
+					  .job_completed = remote_event_job_completed,
+					  .opaque = &d };
 	GMainContext *ctx;
 	int ret;
 
@@ -164,6 +214,7 @@ int main(int argc, char **argv)
 	remote_init(&d);
 	test_server_start(&ts, ctx, d.srv);
 	g_test_add_func("/events/delivery", test_delivery);
+	g_test_add_func("/events/job-completed", test_job_completed);
 	ret = g_test_run();
 	test_server_stop(&ts);
 	d.srv = NULL;

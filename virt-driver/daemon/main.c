@@ -336,6 +336,7 @@ static int run(struct daemon *dm, const struct options *o)
 	struct domain_event_sink sink = {
 		.lifecycle = remote_event_lifecycle,
 		.reboot = remote_event_reboot,
+		.job_completed = remote_event_job_completed,
 		.opaque = &dm->d,
 	};
 	g_autoptr(GError) error = NULL;

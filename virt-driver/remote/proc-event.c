@@ -11,9 +11,10 @@
 
 #include "remote.h"
 
-/* Event ids we can deliver: LIFECYCLE (0) and REBOOT (1). */
+/* Event ids we can deliver: LIFECYCLE (0), REBOOT (1) and JOB_COMPLETED (21). */
 #define EVENT_ID_LIFECYCLE 0
 #define EVENT_ID_REBOOT 1
+#define EVENT_ID_JOB_COMPLETED 21
 #define EVENT_ID_LAST 26		/* MEMORY_DEVICE_SIZE_CHANGE, the last in 9.0 */
 #define MAX_REGISTRATIONS 1024		/* per connection */
 
@@ -26,7 +27,8 @@ static int register_any(struct remote_call *call, void *a, void *r, struct verr 
 	if (args->eventID < 0 || args->eventID > EVENT_ID_LAST)
 		return verr_set(err, VERR_INVALID_ARG, VERR_FROM_NONE, "unsupported event ID %d",
 				args->eventID);
-	if (args->eventID != EVENT_ID_LIFECYCLE && args->eventID != EVENT_ID_REBOOT)
+	if (args->eventID != EVENT_ID_LIFECYCLE && args->eventID != EVENT_ID_REBOOT &&
+	    args->eventID != EVENT_ID_JOB_COMPLETED)
 		/* Clients (virsh event --all, virt-manager) carry on without these. */
 		return verr_set(err, VERR_NO_SUPPORT, VERR_FROM_NONE,
 				"virConnectDomainEventRegisterAny for event ID %d", args->eventID);
@@ -67,7 +69,23 @@ struct pending_event {
 	int proc;
 	struct domain_summary dom;
 	int event, detail;
+	struct domain_job_info job;	/* JOB_COMPLETED */
 };
+
+static GBytes *encode_job_completed(const struct pending_event *pe, int callback_id,
+				    rp_header *hdr, struct verr *err)
+{
+	rp_event_job_completed_msg m = { .callbackID = callback_id };
+	struct domain_param p[20];
+	GBytes *pkt;
+
+	remote_domain_to_wire(&pe->dom, &m.dom);
+	m.params.params_len = remote_job_params(&pe->job, p);
+	m.params.params_val = remote_params_to_wire(p, m.params.params_len);
+	pkt = rp_packet_encode(hdr, (xdrproc_t)xdr_rp_event_job_completed_msg, &m, err);
+	xdr_free((xdrproc_t)xdr_rp_event_job_completed_msg, (char *)&m);
+	return pkt;
+}
 
 static GBytes *encode_event(const struct pending_event *pe, int callback_id)
 {
@@ -89,6 +107,8 @@ static GBytes *encode_event(const struct pending_event *pe, int callback_id)
 		remote_domain_to_wire(&pe->dom, &m.dom);
 		pkt = rp_packet_encode(&hdr, (xdrproc_t)xdr_rp_event_lifecycle_msg, &m, &err);
 		g_free(m.dom.name);
+	} else if (pe->event_id == EVENT_ID_JOB_COMPLETED) {
+		pkt = encode_job_completed(pe, callback_id, &hdr, &err);
 	} else {
 		rp_event_reboot_msg m = { .callbackID = callback_id };
 
@@ -150,6 +170,19 @@ void remote_event_lifecycle(void *opaque, const struct domain_summary *dom, int 
 void remote_event_reboot(void *opaque, const struct domain_summary *dom)
 {
 	queue_event(opaque, EVENT_ID_REBOOT, RP_PROC_DOMAIN_EVENT_CALLBACK_REBOOT, dom, 0, 0);
+}
+
+void remote_event_job_completed(void *opaque, const struct domain_summary *dom,
+				const struct domain_job_info *job)
+{
+	struct pending_event *pe = g_new0(struct pending_event, 1);
+
+	pe->d = opaque;
+	pe->event_id = EVENT_ID_JOB_COMPLETED;
+	pe->proc = RP_PROC_DOMAIN_EVENT_CALLBACK_JOB_COMPLETED;
+	pe->dom = *dom;
+	pe->job = *job;
+	g_main_context_invoke_full(pe->d->ctx, G_PRIORITY_DEFAULT, deliver, pe, g_free);
 }
 
 static const struct remote_proc procs[] = {

@@ -129,8 +129,8 @@ static void job_param(struct domain_param *p, size_t *n, const char *field, int 
 	(*n)++;
 }
 
-/* The typed params of @j (libvirt's VIR_DOMAIN_JOB_* names) into @p (room for 20). */
-static size_t job_params(const struct domain_job_info *j, struct domain_param *p)
+/* Also the JOB_COMPLETED event's (proc-event.c). */
+size_t remote_job_params(const struct domain_job_info *j, struct domain_param *p)
 {
 	bool done = j->type >= DOMAIN_JOB_COMPLETED;
 	bool mig = j->operation == DOMAIN_JOB_OP_MIGRATION_OUT ||
@@ -200,7 +200,7 @@ static int get_job_stats(struct remote_call *call, void *a, void *r, struct verr
 		return -1;
 	ret->type = j.type;
 	if (j.type)
-		n = job_params(&j, p);
+		n = remote_job_params(&j, p);
 	ret->params.params_len = n;
 	ret->params.params_val = remote_params_to_wire(p, n);
 	return 0;

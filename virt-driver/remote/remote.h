@@ -158,6 +158,10 @@ const char *remote_proc_api_name(int proc);
 /* proc-event.c: deliver events from the backend (thread-safe). */
 void remote_event_lifecycle(void *opaque, const struct domain_summary *dom, int event, int detail);
 void remote_event_reboot(void *opaque, const struct domain_summary *dom);
+void remote_event_job_completed(void *opaque, const struct domain_summary *dom,
+				const struct domain_job_info *job);
+/* A job's statistics as libvirt's VIR_DOMAIN_JOB_* typed params (room for 20 in @p). */
+size_t remote_job_params(const struct domain_job_info *j, struct domain_param *p);
 
 /* proc-domain.c: the wire form of a domain; the domain a call names, as the backend knows
  * it now. */

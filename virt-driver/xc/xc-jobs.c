@@ -39,10 +39,18 @@ void xb_job_done(struct xc_backend *xb, struct xdom *xd, const struct domain_job
 
 	if (!c->bps && c->elapsed_ms)
 		c->bps = c->data_processed * 1000 / c->elapsed_ms;
+	struct domain_job_info done;
+	struct domain_summary s;
+
 	g_mutex_lock(&xb->lock);
 	g_free(xd->completed);
 	xd->completed = c;
+	done = *c;		/* a reader may forget (free) it once we unlock */
+	xb_summary(xd, &s);
 	g_mutex_unlock(&xb->lock);
+	/* libvirt's JOB_COMPLETED event: for a job that succeeded, with what --completed shows. */
+	if (done.type == DOMAIN_JOB_COMPLETED && xb->base.events.job_completed)
+		xb->base.events.job_completed(xb->base.events.opaque, &s, &done);
 }
 
 void xb_job_failed(struct xc_backend *xb, struct xdom *xd, int op, gint64 t0, bool cancelled,
