@@ -732,6 +732,14 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 	return 0;
 }
 
+/* When the restored machine was complete, and when it may run (the incoming's GO). */
+static struct timespec t_end, t_go;
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restore_src *src)
 {
 	struct timespec t0, t1;
@@ -743,6 +751,7 @@ static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restor
 		pr_err("cannot restore: %s", src->r.err);
 		return ret;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t_end);
 	if (restore_opts.incoming) {
 		char err[256];
 
@@ -755,6 +764,7 @@ static int restore_run(struct vm *vm, const struct vm_config *cfg, struct restor
 		 * The source has let go of the domain and is ending: its locks go with it.
 		 * Should one outlive the wait, run unlocked rather than lose the domain.
 		 */
+		clock_gettime(CLOCK_MONOTONIC, &t_go);
 		if (lock_disks(cfg, MIGRATE_DISK_WAIT_MS))
 			pr_warn("running the migrated domain with that image unlocked");
 	}
@@ -829,6 +839,13 @@ static int run_machine(struct vm *vm, int sfd)
 					strerror(-ret));
 			break;
 		}
+	}
+	if (restore_opts.incoming) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		pr_info("migration: READY sent, GO %.1f ms later, vCPUs started %.1f ms after GO",
+			ms_between(&t_end, &t_go), ms_between(&t_go, &now));
 	}
 	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
 		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");
