@@ -361,6 +361,10 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 					 "migration");
 		if (ret == -ECANCELED || job_cancelled(sh))
 			return ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");
+		if (ret == -ECONNRESET || ret == -EPIPE)
+			return ss_error(err, errlen, ret, "cannot send the domain: the destination "
+					 "closed the connection (its log says why: another machine, "
+					 "or a domus-vmm too old for this stream's SYNC records?)");
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
