@@ -853,9 +853,10 @@ static int run_machine(struct vm *vm, int sfd)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		pr_info("migration: READY sent, GO %.1f ms later, vCPUs started %.1f ms after GO "
-			"(disk locks and control socket %.1f ms, vCPU threads %.1f ms)",
+			"(disk locks and control socket %.1f ms, vCPU threads %.1f ms; at %.6f s)",
 			ms_between(&t_end, &t_go), ms_between(&t_go, &now),
-			ms_between(&t_go, &t_ctl), ms_between(&t_ctl, &now));
+			ms_between(&t_go, &t_ctl), ms_between(&t_ctl, &now),
+			now.tv_sec + now.tv_nsec / 1e9);
 	}
 	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
 		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");

@@ -372,12 +372,15 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 	w.on_write = NULL;	/* and the throttle would let it run */
 	if (!was_paused)
 		vcpu_pause_all(vm, true);
-	pr_info("migrate: %u rounds, %llu bytes in %.1f ms; vCPUs paused in %.1f ms",
-		st->rounds, (unsigned long long)w.bytes, (t_pause - t0) / 1e6,
-		(ss_now_ns() - t_pause) / 1e6);
+	/* The pause's CLOCK_MONOTONIC too: on one host, the destination's vCPU start (which it
+	 * logs likewise) minus this is the downtime from outside the guest. */
+	pr_info("migrate: %u rounds, %llu bytes in %.1f ms; vCPUs paused in %.1f ms (at "
+		"%.6f s)", st->rounds, (unsigned long long)w.bytes, (t_pause - t0) / 1e6,
+		(ss_now_ns() - t_pause) / 1e6, t_pause / 1e9);
 	ret = stop_and_copy(vm, &w, sh, bitmap, words, st, err, errlen);
-	vm_dirty_stop(vm);
+	/* Until GO went: ending dirty logging (memslot updates, slow under nesting) is not. */
 	st->downtime_ns = ss_now_ns() - t_pause;
+	vm_dirty_stop(vm);
 	st->total_ns = ss_now_ns() - t0;
 	if (ret && !was_paused)
 		vcpu_pause_all(vm, false);		/* the guest stays here and goes on */
