@@ -221,11 +221,12 @@ static int lock_disks(const struct vm_config *cfg, int wait_ms)
 		char err[256] = "";
 		int ret;
 
-		for (int waited = 0;; waited += 10) {
+		/* 1 ms steps: a migration's source lets go just after GO (vblk_hand_over). */
+		for (int waited = 0;; waited++) {
 			ret = vblk_config_lock(&cfg->disks[i], err, sizeof(err));
 			if (ret != -EBUSY || waited >= wait_ms)
 				break;
-			usleep(10000);
+			usleep(1000);
 		}
 		if (ret) {
 			if (wait_ms)

@@ -20,6 +20,7 @@
 #include "migrate.h"
 #include "save.h"
 #include "vcpu.h"
+#include "virtio_blk.h"
 #include "vm.h"
 
 /*
@@ -314,6 +315,10 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, struct job_shared *
 	if (ret)
 		return ss_error(err, errlen, ret, "cannot tell the destination to go on: %s",
 				 strerror(-ret));
+	/* The destination waits for the disks' locks before it runs the guest: let go now. */
+	for (unsigned int i = 0; i < VM_MAX_DISKS; i++)
+		if (vm->disks[i])
+			vblk_hand_over(vm->disks[i]);
 	return 0;
 }
 
