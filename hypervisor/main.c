@@ -734,7 +734,7 @@ static int restore_open(struct vm_config *cfg, struct restore_src *src)
 }
 
 /* When the restored machine was complete, and when it may run (the incoming's GO). */
-static struct timespec t_main, t_end, t_go, t_ctl;
+static struct timespec t_main, t_end, t_go, t_ctl, t_seccomp;
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
 {
@@ -854,10 +854,10 @@ static int run_machine(struct vm *vm, int sfd)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		pr_info("migration: READY sent, GO %.1f ms later, vCPUs started %.1f ms after GO "
-			"(disk locks and control socket %.1f ms, vCPU threads %.1f ms; at %.6f s)",
-			ms_between(&t_end, &t_go), ms_between(&t_go, &now),
-			ms_between(&t_go, &t_ctl), ms_between(&t_ctl, &now),
-			now.tv_sec + now.tv_nsec / 1e9);
+			"(disk locks and control socket %.1f ms, seccomp %.1f ms, vCPU threads "
+			"%.1f ms; at %.6f s)", ms_between(&t_end, &t_go), ms_between(&t_go, &now),
+			ms_between(&t_go, &t_ctl), ms_between(&t_ctl, &t_seccomp),
+			ms_between(&t_seccomp, &now), now.tv_sec + now.tv_nsec / 1e9);
 	}
 	if (vcpu_pins_apply(vm, life.pins, life.nr_pins))
 		vm_request_exit(vm, DOMUS_EXIT_HOST_ERROR, "cannot pin the vCPUs");
@@ -943,21 +943,9 @@ int main(int argc, char **argv)
 	if (cpuid_init(vm) || create_devices(vm, &cfg))
 		goto out;
 	/* A restored machine starts from zeroed RAM: the stream holds everything else. */
-	if (restore_opts.arg ? create_vcpus(vm, &entry) :
+	if (restore_opts.arg ? create_vcpus(vm, &entry) || restore_run(vm, &cfg, &rs) :
 			       build_acpi(vm) || load_kernel(vm, &cfg, &entry) ||
 			       create_vcpus(vm, &entry))
-		goto out;
-	/*
-	 * Built: from here on the filter holds for every thread, the lazy restore's and the
-	 * vCPUs' too. A restore installs it before it reads the stream (a file or a migration's
-	 * peer is input like any other), which also keeps its cost (10-40 ms in the nested
-	 * sandbox) out of a migration's downtime: it came after GO before.
-	 */
-	if (!life.no_seccomp && vmm_seccomp_install()) {
-		pr_err("(--no-seccomp runs without it)");
-		goto out;
-	}
-	if (restore_opts.arg && restore_run(vm, &cfg, &rs))
 		goto out;
 	if (ctl_create(vm, &control_cfg, &control))
 		goto out;
@@ -966,6 +954,12 @@ int main(int argc, char **argv)
 		ctl_set_paused(control);
 		pr_info("the vCPUs start paused (--paused)");
 	}
+	/* Built: from here on the guest runs, and the filter holds for every thread. */
+	if (!life.no_seccomp && vmm_seccomp_install()) {
+		pr_err("(--no-seccomp runs without it)");
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t_seccomp);
 	status = run_machine(vm, sfd);
 	if (status == DOMUS_EXIT_REBOOT && life.restart_on_reboot) {
 		ctl_machine_restarting(control);
