@@ -366,10 +366,15 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 					 "migration");
 		if (ret == -ECANCELED || job_cancelled(sh))
 			return ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");
+		if (ret == -EPROTO)
+			return ss_error(err, errlen, ret, "cannot send the domain: the destination "
+					 "answered a SYNC record with something else than its SYNCED "
+					 "(not a domus-vmm, or another version?)");
 		if (ret == -ECONNRESET || ret == -EPIPE)
 			return ss_error(err, errlen, ret, "cannot send the domain: the destination "
-					 "closed the connection (its log says why: another machine, "
-					 "or a domus-vmm too old for this stream's SYNC records?)");
+					 "closed the connection (it ended, or refused the stream: "
+					 "another machine, or a domus-vmm too old for its SYNC "
+					 "records?)");
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
