@@ -11,10 +11,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "job.h"
@@ -22,39 +20,52 @@
 #include "migrate.h"
 #include "save.h"
 #include "vcpu.h"
+#include "virtio_blk.h"
 #include "vm.h"
 
-#define MIGRATE_DRAIN_MS	1000	/* for a round's bytes to leave the socket, at most */
-
-/* The handshake after the stream: destination READY, source GO. */
+/*
+ * The back channel, destination to source: READY after END, GO in answer, and SYNCED for
+ * every SYNC record (docs/savestate.md, "Live migration").
+ */
 #define MIG_MAGIC	0x47494d44u	/* "DMIG" */
 #define MIG_READY	1
 #define MIG_GO		2
+#define MIG_SYNCED	3		/* followed by the SYNC record's u64 seq */
 
 struct mig_msg {
 	uint32_t magic;
 	uint32_t code;
 };
 
-static int send_msg(int fd, uint32_t code)
+struct mig_synced {
+	struct mig_msg m;
+	uint64_t seq;
+};
+
+static int write_all(int fd, const void *buf, size_t len)
 {
-	struct mig_msg m = { MIG_MAGIC, code };
 	ssize_t n;
 
 	do {
-		n = write(fd, &m, sizeof(m));
+		n = write(fd, buf, len);
 	} while (n < 0 && errno == EINTR);
-	return n == sizeof(m) ? 0 : n < 0 ? -errno : -EPIPE;
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EPIPE;
 }
 
-/* Wait up to @ms for the peer's @code. */
-static int wait_msg(int fd, uint32_t code, int ms)
+static int send_msg(int fd, uint32_t code)
+{
+	struct mig_msg m = { MIG_MAGIC, code };
+
+	return write_all(fd, &m, sizeof(m));
+}
+
+/* Read exactly @len bytes within @ms (each wait; the peer's messages are tiny). */
+static int read_msg(int fd, void *buf, size_t len, int ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	struct mig_msg m;
 	size_t have = 0;
 
-	while (have < sizeof(m)) {
+	while (have < len) {
 		int r = poll(&pfd, 1, ms);
 		ssize_t n;
 
@@ -62,13 +73,24 @@ static int wait_msg(int fd, uint32_t code, int ms)
 			continue;
 		if (r <= 0)
 			return r < 0 ? -errno : -ETIMEDOUT;
-		n = read(fd, (uint8_t *)&m + have, sizeof(m) - have);
+		n = read(fd, (uint8_t *)buf + have, len - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -ECONNRESET;
 		have += n;
 	}
+	return 0;
+}
+
+/* Wait up to @ms for the peer's @code. */
+static int wait_msg(int fd, uint32_t code, int ms)
+{
+	struct mig_msg m;
+	int ret = read_msg(fd, &m, sizeof(m), ms);
+
+	if (ret)
+		return ret;
 	return m.magic == MIG_MAGIC && m.code == code ? 0 : -EPROTO;
 }
 
@@ -93,29 +115,28 @@ static uint64_t count_bits(const uint64_t *bitmap, uint64_t words)
 }
 
 /*
- * Linux grows a TCP send buffer to megabytes; a write returns once its data is in there,
- * not once it left. Unchecked, a round "ends" with its last megabytes still queued, its
- * rate is that of a memcpy, and the queue goes out after the pause, at the pace the
- * destination reads (0.9-2.5 MB were still unsent when the vCPUs paused, migrating over
- * loopback TCP on the development host; see docs/savestate.md). So every round ends when
- * the socket has sent what was written, waiting up to MIGRATE_DRAIN_MS with the guest still
- * running: the rate counts the link, and what the guest dirtied meanwhile is in the round's
- * bitmap. (Limiting the buffer with TCP_NOTSENT_LOWAT instead cost most of the throughput
- * on a busy host.) Not TCP (a socketpair in the tests): nothing to wait for.
- * Return: the bytes still unsent (-1: not TCP, not known).
+ * Every round ends with a SYNC record, and the source waits, guest running, until the
+ * destination answers that it has read and applied everything up to it. Without it a round
+ * "ended" when its bytes were written: they could still sit in the source's send buffer
+ * and in the destination's receive buffer, megabytes each once TCP autotunes them (0.9-2.5
+ * MB unsent at the pause over loopback on the development host, and a receive backlog of
+ * several hundred ms in the nested sandbox), the rate was that of a memcpy, and the backlog
+ * was drained during the pause. With the sync the rate is the end-to-end one, the pause
+ * starts with nothing in flight, and the last round's dirty set is the true remaining one.
+ * Return: 0, or -errno (-ETIMEDOUT: no answer in MIGRATE_HANDSHAKE_MS; -ECONNRESET: the
+ * destination closed, e.g. an older domus-vmm that refuses the mandatory SYNC record).
  */
-static int drain_socket(int fd)
+static int sync_dest(struct ss_writer *w, uint64_t seq)
 {
-	int unsent = -1;
+	struct ss_sync s = { .seq = seq };
+	struct mig_synced a;
+	int ret = ss_write_record(w, SS_REC_SYNC, SS_F_MANDATORY, &s, sizeof(s));
 
-	for (unsigned int ms = 0; ms < MIGRATE_DRAIN_MS; ms++) {
-		if (ioctl(fd, SIOCOUTQNSD, &unsent) < 0)
-			return -1;
-		if (unsent <= 0)
-			break;
-		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-	}
-	return unsent;
+	if (!ret)
+		ret = read_msg(w->fd, &a, sizeof(a), MIGRATE_HANDSHAKE_MS);
+	if (!ret && (a.m.magic != MIG_MAGIC || a.m.code != MIG_SYNCED || a.seq != seq))
+		ret = -EPROTO;
+	return ret;
 }
 
 /*
@@ -203,9 +224,15 @@ static int precopy(struct vm *vm, struct ss_writer *w, struct job_shared *sh,
 
 	ss.zero_pages = 0;	/* holes and zero pages of the first pass were not sent */
 	for (st->rounds = 1; !ret; st->rounds++) {
-		int unsent = drain_socket(w->fd);
-		uint64_t ns = ss_now_ns() - t0, sent = w->bytes - b0;
-		double rate = ns ? (double)sent * 1e9 / (double)ns : 1e9;
+		uint64_t ns, sent;
+		double rate;
+
+		ret = sync_dest(w, st->rounds);
+		if (ret)
+			break;
+		ns = ss_now_ns() - t0;
+		sent = w->bytes - b0;
+		rate = ns ? (double)sent * 1e9 / (double)ns : 1e9;
 
 		if (machine_ending(vm)) {
 			ret = -ESHUTDOWN;
@@ -222,8 +249,8 @@ static int precopy(struct vm *vm, struct ss_writer *w, struct job_shared *sh,
 		prev_dirty = dirty;
 		dirty = count_bits(bitmap, words);
 		report_round(sh, st, dirty, ns, rate);
-		pr_debug("migrate: round %u sent %llu bytes at %.0f MB/s (%d left unsent); %llu "
-			 "pages dirty", st->rounds, (unsigned long long)sent, rate / 1e6, unsent,
+		pr_debug("migrate: round %u: %llu bytes applied at %.0f MB/s in %.1f ms; %llu "
+			 "pages dirty", st->rounds, (unsigned long long)sent, rate / 1e6, ns / 1e6,
 			 (unsigned long long)dirty);
 		if ((double)dirty * 4096 / (rate > 1 ? rate : 1) * 1e3 <=
 		    JOB_GET(sh, max_downtime_ms) || st->rounds >= MIGRATE_MAX_ROUNDS)
@@ -288,6 +315,10 @@ static int stop_and_copy(struct vm *vm, struct ss_writer *w, struct job_shared *
 	if (ret)
 		return ss_error(err, errlen, ret, "cannot tell the destination to go on: %s",
 				 strerror(-ret));
+	/* The destination waits for the disks' locks before it runs the guest: let go now. */
+	for (unsigned int i = 0; i < VM_MAX_DISKS; i++)
+		if (vm->disks[i])
+			vblk_hand_over(vm->disks[i]);
 	return 0;
 }
 
@@ -335,6 +366,15 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 					 "migration");
 		if (ret == -ECANCELED || job_cancelled(sh))
 			return ss_error(err, errlen, -ECANCELED, "cancelled (ABORT_JOB)");
+		if (ret == -EPROTO)
+			return ss_error(err, errlen, ret, "cannot send the domain: the destination "
+					 "answered a SYNC record with something else than its SYNCED "
+					 "(not a domus-vmm, or another version?)");
+		if (ret == -ECONNRESET || ret == -EPIPE)
+			return ss_error(err, errlen, ret, "cannot send the domain: the destination "
+					 "closed the connection (it ended, or refused the stream: "
+					 "another machine, or a domus-vmm too old for its SYNC "
+					 "records?)");
 		return ss_error(err, errlen, ret, "cannot send the domain: %s", strerror(-ret));
 	}
 	t_pause = ss_now_ns();
@@ -342,18 +382,30 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 	w.on_write = NULL;	/* and the throttle would let it run */
 	if (!was_paused)
 		vcpu_pause_all(vm, true);
-	pr_info("migrate: %u rounds, %llu bytes in %.1f ms; vCPUs paused in %.1f ms",
-		st->rounds, (unsigned long long)w.bytes, (t_pause - t0) / 1e6,
-		(ss_now_ns() - t_pause) / 1e6);
+	/* The pause's CLOCK_MONOTONIC too: on one host, the destination's vCPU start (which it
+	 * logs likewise) minus this is the downtime from outside the guest. */
+	pr_info("migrate: %u rounds, %llu bytes in %.1f ms; vCPUs paused in %.1f ms (at "
+		"%.6f s)", st->rounds, (unsigned long long)w.bytes, (t_pause - t0) / 1e6,
+		(ss_now_ns() - t_pause) / 1e6, t_pause / 1e9);
 	ret = stop_and_copy(vm, &w, sh, bitmap, words, st, err, errlen);
-	vm_dirty_stop(vm);
+	/* Until GO went: ending dirty logging (memslot updates, slow under nesting) is not. */
 	st->downtime_ns = ss_now_ns() - t_pause;
+	vm_dirty_stop(vm);
 	st->total_ns = ss_now_ns() - t0;
 	if (ret && !was_paused)
 		vcpu_pause_all(vm, false);		/* the guest stays here and goes on */
 	if (ret && machine_ending(vm))
 		ret = ss_error(err, errlen, -ESHUTDOWN, "the domain ended during the migration");
 	return ret;
+}
+
+int migrate_incoming_synced(int fd, uint64_t seq, char *err, size_t errlen)
+{
+	struct mig_synced a = { { MIG_MAGIC, MIG_SYNCED }, seq };
+	int ret = write_all(fd, &a, sizeof(a));
+
+	return ret ? ss_error(err, errlen, ret, "cannot answer the source's SYNC: %s",
+			      strerror(-ret)) : 0;
 }
 
 int migrate_incoming_confirm(int fd, char *err, size_t errlen)

@@ -52,6 +52,12 @@ int migrate_send(struct vm *vm, struct job_shared *sh, bool was_paused, bool aut
 		 struct migrate_stats *st, char *err, size_t errlen) _must_check_;
 
 /*
+ * The destination side, on a SYNC record (@seq) of the stream on @fd: everything before it
+ * is applied, tell the source. Return: 0 or -errno with @err set.
+ */
+int migrate_incoming_synced(int fd, uint64_t seq, char *err, size_t errlen) _must_check_;
+
+/*
  * The destination side, after the whole stream was restored from @fd: say READY and wait
  * for GO. Return: 0 (run the guest) or -errno with @err set (the source keeps it).
  */

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lazy.h"
 #include "log.h"
+#include "migrate.h"
 #include "pci.h"
 #include "save.h"
 #include "testdev.h"
@@ -354,6 +356,29 @@ static int check_cpuid(struct vm *vm, struct ss_reader *r, const struct ss_recor
 	return 0;
 }
 
+/*
+ * SYNC (a live migration's): everything before it is in RAM now; say so to the source,
+ * which waits for it before it decides on its next round. A stream read from a file or a
+ * pipe has nobody waiting: nothing to answer.
+ */
+static int take_sync(struct ss_reader *r, const struct ss_record *rec)
+{
+	struct ss_sync s = {};
+	struct stat sb;
+	char err[128];
+	int ret;
+
+	if (!(r->hdr_flags & SS_HDR_LIVE))
+		return ss_reader_fail(r, -EBADMSG, "a SYNC record at offset %llu in a stream "
+				      "that is not a live migration's",
+				      (unsigned long long)rec->offset);
+	ret = fixed(r, rec, &s, sizeof(s));
+	if (ret || fstat(r->fd, &sb) || !S_ISSOCK(sb.st_mode))
+		return ret;
+	ret = migrate_incoming_synced(r->fd, s.seq, err, sizeof(err));
+	return ret ? ss_reader_fail(r, ret, "%s", err) : 0;
+}
+
 /* One record before END. Return: 0 or -errno with r->err set. */
 static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_record *rec,
 		       struct restore_state *rs)
@@ -370,6 +395,8 @@ static int take_record(struct vm *vm, struct ss_reader *r, const struct ss_recor
 	case SS_REC_CPUID:
 		rs->have_cpuid = true;
 		return check_cpuid(vm, r, rec);
+	case SS_REC_SYNC:
+		return take_sync(r, rec);
 	case SS_REC_VCPU_REGS ... SS_REC_VCPU_DEBUGREGS:
 		return take_vcpu(vm, r, rec, rs);
 	case SS_REC_UART:
@@ -471,10 +498,18 @@ static int read_records(struct vm *vm, struct ss_reader *r, struct restore_state
 		if (ret)
 			return ret;
 		if (rec.type == SS_REC_END) {
+			uint64_t t0 = ss_now_ns();
+
 			ret = check_complete(vm, r, rs);
 			if (!ret && rs->lazy)
 				ret = start_lazy(vm, r, rs);
-			return ret ? ret : apply_state(vm, r, rs);
+			if (!ret)
+				ret = apply_state(vm, r, rs);
+			/* Part of a migration's downtime (docs/savestate.md, "Numbers"). */
+			if (!ret && (r->hdr_flags & SS_HDR_LIVE))
+				pr_info("migration: END received, state applied in %.1f ms",
+					(ss_now_ns() - t0) / 1e6);
+			return ret;
 		}
 		ret = take_record(vm, r, &rec, rs);
 		if (ret)

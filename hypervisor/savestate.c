@@ -207,6 +207,7 @@ static const char *const rec_names[] = {
 	[SS_REC_ZERO_PAGES] = "ZERO_PAGES",
 	[SS_REC_VM] = "VM",
 	[SS_REC_CPUID] = "CPUID",
+	[SS_REC_SYNC] = "SYNC",
 	[SS_REC_VCPU_REGS] = "VCPU_REGS",
 	[SS_REC_VCPU_SREGS] = "VCPU_SREGS",
 	[SS_REC_VCPU_SREGS2] = "VCPU_SREGS2",
@@ -289,6 +290,7 @@ int ss_read_header(struct ss_reader *r)
 	if (h.version != SS_VERSION)
 		return fail(r, -EPROTONOSUPPORT, "saved-state version %u; this domus-vmm reads "
 			    "version %u only", h.version, SS_VERSION);
+	r->hdr_flags = h.flags;
 	return 0;
 }
 

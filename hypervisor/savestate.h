@@ -59,6 +59,8 @@ enum ss_rec_type {
 	SS_REC_ZERO_PAGES = 3,		/* struct ss_pages: these pages are all zero */
 	SS_REC_VM = 4,			/* struct vm_state (PICs, IOAPIC, PIT, kvmclock) */
 	SS_REC_CPUID = 5,		/* vCPU 0's CPUID: nent * kvm_cpuid_entry2 (same CPU?) */
+	SS_REC_SYNC = 6,		/* live streams, mandatory: struct ss_sync; the reader
+					 * answers on the socket once all before it is applied */
 
 	/* vCPU state: struct ss_vcpu, then the KVM struct named. */
 	SS_REC_VCPU_REGS = 16,		/* kvm_regs */
@@ -113,6 +115,16 @@ struct ss_pages {
 	uint32_t reserved;
 };
 _Static_assert(sizeof(struct ss_pages) == 16, "wire size");
+
+/*
+ * SYNC: the migration's source waits (guest running) until the destination has read and
+ * applied everything before this record, which it says with a SYNCED message carrying
+ * @seq on the socket's back channel (migrate.c). Only in a LIVE stream.
+ */
+struct ss_sync {
+	uint64_t seq;		/* counts up from 1 in a stream */
+};
+_Static_assert(sizeof(struct ss_sync) == 8, "wire size");
 
 /* BALLOON: words [first_word, first_word + nr_words) of the bitmap of held 4 KiB pages. */
 struct ss_balloon {
@@ -216,6 +228,7 @@ struct ss_reader {
 	int fd;
 	const char *name;	/* the file, for messages */
 	uint64_t offset;	/* bytes consumed */
+	uint32_t hdr_flags;	/* the header's SS_HDR_* */
 	uint8_t *buf;		/* the current record's body */
 	size_t cap;
 	uint8_t *ram;		/* PAGES data goes straight to its place here */

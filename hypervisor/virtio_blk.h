@@ -60,6 +60,8 @@ int vblk_create(struct vm *vm, const struct vblk_config *cfg, struct vblk **out)
 	_must_check_;
 /* Stop the device's worker, close the image and free it; NULL is a no-op. */
 void vblk_free(struct vblk *blk);
+/* Migrated (GO sent): serve no more requests and let go of the image's lock. */
+void vblk_hand_over(struct vblk *blk);
 
 void vblk_get_stats(struct vblk *blk, struct vblk_stats *st);
 
