@@ -5,6 +5,7 @@
  * there is no PIT to calibrate the TSC against), and a topology of one package with one core
  * per vCPU, consistent with the MADT and the vCPU ids.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,63 @@
 #define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
 #define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
 
+/*
+ * QEMU's software CPU (TCG) emulates AMD SVM without the XSETBV intercept: a guest's XSETBV
+ * changes the real XCR0 behind our KVM's back, so KVM's idea of the guest's XCR0 (and the
+ * XSAVE sizes it reports in leaf 0xd) stays at x87 only and every world switch puts that
+ * back. Linux guests then warn about an "XSAVE consistency problem" and run with an XCR0 they
+ * did not choose. No hardware behaves so; on such a host the guest gets no XSAVE (it falls
+ * back to FXSAVE, which does not depend on XCR0) rather than a broken one.
+ */
+static bool host_is_qemu_tcg(void)
+{
+	unsigned int r[12];
+
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+		return false;
+	for (unsigned int i = 0; i < 3; i++)
+		__cpuid(0x80000002 + i, r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]);
+	return strncmp((const char *)r, "QEMU TCG CPU", 12) == 0;
+}
+
+#define CPUID_1_ECX_NEEDS_XSAVE	((1u << 12) | (1u << 26) | (1u << 27) | (1u << 28) | (1u << 29))
+#define CPUID_7_EBX_NEEDS_XSAVE	((1u << 5) | (1u << 14) | (1u << 16) | (1u << 17) | (1u << 21) | \
+				 (1u << 26) | (1u << 27) | (1u << 28) | (1u << 30) | (1u << 31))
+/* ... and PKU: PKRU is context-switched as an XSAVE component. */
+#define CPUID_7_ECX_NEEDS_XSAVE	((1u << 1) | (1u << 3) | (1u << 9) | (1u << 10) | (1u << 11) | \
+				 (1u << 12) | (1u << 14))
+#define CPUID_7_EDX_NEEDS_XSAVE	((1u << 2) | (1u << 3) | (1u << 8) | (1u << 22) | (1u << 23) | \
+				 (1u << 24) | (1u << 25))
+#define CPUID_80000001_ECX_NEEDS_XSAVE ((1u << 11) | (1u << 16))	/* XOP, FMA4 */
+
+/* Hide XSAVE and what needs it: FMA, AVX*, F16C, MPX, PKU, VAES, VPCLMULQDQ, AMX, XOP, FMA4,
+ * leaf 0xd. */
+static void hide_xsave(struct kvm_cpuid2 *cpuid)
+{
+	for (unsigned int i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ecx &= ~CPUID_1_ECX_NEEDS_XSAVE;
+			break;
+		case 7:
+			if (e->index == 0) {
+				e->ebx &= ~CPUID_7_EBX_NEEDS_XSAVE;
+				e->ecx &= ~CPUID_7_ECX_NEEDS_XSAVE;
+				e->edx &= ~CPUID_7_EDX_NEEDS_XSAVE;
+			}
+			break;
+		case 0xd:
+			e->eax = e->ebx = e->ecx = e->edx = 0;
+			break;
+		case 0x80000001:
+			e->ecx &= ~CPUID_80000001_ECX_NEEDS_XSAVE;
+			break;
+		}
+	}
+}
+
 int cpuid_init(struct vm *vm)
 {
 	size_t size = sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2);
@@ -46,6 +104,11 @@ int cpuid_init(struct vm *vm)
 
 		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		return err;
+	}
+	if (host_is_qemu_tcg()) {
+		pr_info("this host's CPU is QEMU's TCG, whose SVM does not trap a guest's XSETBV: "
+			"the guest gets no XSAVE (it uses FXSAVE)");
+		hide_xsave(vm->cpuid);
 	}
 	return 0;
 }
